@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import { parse } from 'yaml';
+import { ConfigError, errorMessage } from '../errors.js';
+import { applyOverrides, makeConfig } from './validate.js';
+import type { Config } from './schema.js';
+
+/**
+ * The settings held in a YAML file: plain (`haar: {scale_factor: 1.3}`) or a ROS 2 parameter file
+ * (`face_classification_node: {ros__parameters: {...}}` or `/**: {ros__parameters: ...}`).
+ */
+export function readSettingsFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, `cannot read (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)})`);
+  }
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (error) {
+    throw new ConfigError(file, `is not valid YAML (${errorMessage(error).split('\n')[0]})`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(file, 'must hold a mapping of settings');
+  const record = data as Record<string, unknown>;
+  for (const value of Object.values(record)) {
+    if (value && typeof value === 'object' && 'ros__parameters' in value) {
+      return (value as { ros__parameters: Record<string, unknown> }).ros__parameters ?? {};
+    }
+  }
+  return record;
+}
+
+/**
+ * Settings that belong to the ROS adapter only (topics, QoS, rates); a shared YAML file may hold them
+ * and the core ignores them.
+ */
+export const ROS_ONLY_PREFIXES = ['ros', 'use_sim_time', 'qos_overrides'] as const;
+
+/** Defaults, then the file, then the explicit overrides (e.g. command-line flags). */
+export function loadConfig(file?: string, overrides: Record<string, unknown> = {}): Config {
+  let config = makeConfig();
+  if (file) config = applyOverrides(config, readSettingsFile(file), ROS_ONLY_PREFIXES);
+  return applyOverrides(config, overrides);
+}

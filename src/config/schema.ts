@@ -1,0 +1,76 @@
+/**
+ * The one configuration schema, shared by the library, the command line and the ROS node. Keys are
+ * flat dotted names, exactly the ROS parameter names (`haar.scale_factor`); YAML files may nest them.
+ * Each entry has its type, default, description and allowed range, so validation and the ROS
+ * parameter descriptors come from the same table.
+ */
+
+interface Base<T> {
+  default: T;
+  description: string;
+  /** May change while the node runs (set-parameters); the others need a restart. */
+  runtime?: boolean;
+}
+export interface DoubleSetting extends Base<number> { type: 'double'; min: number; max: number }
+export interface IntegerSetting extends Base<number> { type: 'integer'; min: number; max: number }
+export interface BoolSetting extends Base<boolean> { type: 'bool' }
+export interface StringSetting extends Base<string> { type: 'string'; choices?: readonly string[] }
+export interface DoubleArraySetting extends Base<number[]> { type: 'double_array'; length: number; min: number; max: number }
+export type Setting = DoubleSetting | IntegerSetting | BoolSetting | StringSetting | DoubleArraySetting;
+
+const double = (s: Omit<DoubleSetting, 'type'>): DoubleSetting => ({ type: 'double', ...s });
+const integer = (s: Omit<IntegerSetting, 'type'>): IntegerSetting => ({ type: 'integer', ...s });
+const bool = (s: Omit<BoolSetting, 'type'>): BoolSetting => ({ type: 'bool', ...s });
+const string = (s: Omit<StringSetting, 'type'>): StringSetting => ({ type: 'string', ...s });
+const doubles = (s: Omit<DoubleArraySetting, 'type'>): DoubleArraySetting => ({ type: 'double_array', ...s });
+
+export const SCHEMA = {
+  'backend': string({ default: 'auto', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], description: 'TensorFlow.js backend; auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order' }),
+  'models.directory': string({ default: '', description: 'folder searched first for model files (then FACE_CLASSIFICATION_MODELS, ../shared/models, the user cache)' }),
+  'models.download': bool({ default: true, description: 'download missing models from the authors\' repository into the user cache' }),
+  'models.batch_size': integer({ default: 32, min: 1, max: 1024, description: 'largest batch sent to a classifier head at once' }),
+
+  'emotion.enabled': bool({ default: true, runtime: true, description: 'run the emotion head' }),
+  'emotion.model': string({ default: 'fer2013_mini_XCEPTION.102-0.66', description: 'emotion model id (models/*.json) or path to a Keras HDF5 file' }),
+  'emotion.offsets': doubles({ default: [20, 40], length: 2, min: 0, max: 10000, runtime: true, description: 'margin (x, y) added on each side of the face box before the emotion crop; pixels, or fractions of the box with crop.offset_unit=fraction (paper video demo: 20, 40)' }),
+  'gender.enabled': bool({ default: true, runtime: true, description: 'run the gender head' }),
+  'gender.model': string({ default: 'gender_mini_XCEPTION.21-0.95', description: 'gender model id (models/*.json) or path to a Keras HDF5 file' }),
+  'gender.offsets': doubles({ default: [30, 60], length: 2, min: 0, max: 10000, runtime: true, description: 'margin (x, y) added on each side of the face box before the gender crop (paper video demo: 30, 60)' }),
+  'crop.offset_unit': string({ default: 'pixels', choices: ['pixels', 'fraction'], runtime: true, description: 'unit of emotion.offsets and gender.offsets' }),
+
+  'detector.type': string({ default: 'haar', choices: ['haar', 'yunet'], description: 'face detector: OpenCV Haar cascade (the paper\'s) or YuNet (ONNX)' }),
+  'detector.scale': double({ default: 1.0, min: 0.05, max: 1.0, runtime: true, description: 'run the detector on the frame scaled by this factor; boxes are mapped back to full resolution' }),
+  'detector.max_side': integer({ default: 1920, min: 64, max: 16384, runtime: true, description: 'frames whose longer side exceeds this are scaled down further for detection' }),
+  'detector.min_face_size': integer({ default: 0, min: 0, max: 16384, runtime: true, description: 'smallest face side in frame pixels (0: no limit)' }),
+  'detector.max_face_size': integer({ default: 0, min: 0, max: 16384, runtime: true, description: 'largest face side in frame pixels (0: no limit)' }),
+  'haar.cascade': string({ default: 'haarcascade_frontalface_default.xml', description: 'cascade file name (looked up in OpenCV\'s haarcascades folder) or path' }),
+  'haar.scale_factor': double({ default: 1.3, min: 1.01, max: 3.0, runtime: true, description: 'detectMultiScale scaleFactor (paper: 1.3)' }),
+  'haar.min_neighbors': integer({ default: 5, min: 0, max: 100, runtime: true, description: 'detectMultiScale minNeighbors (paper: 5)' }),
+  'haar.equalize': bool({ default: false, runtime: true, description: 'equalise the gray frame\'s histogram before detection' }),
+  'yunet.model': string({ default: 'face_detection_yunet_2023mar', description: 'YuNet model id or path to the ONNX file' }),
+  'yunet.score_threshold': double({ default: 0.7, min: 0.0, max: 1.0, runtime: true, description: 'minimum face score' }),
+  'yunet.nms_threshold': double({ default: 0.3, min: 0.0, max: 1.0, runtime: true, description: 'IoU above which overlapping detections are suppressed' }),
+  'yunet.top_k': integer({ default: 5000, min: 1, max: 100000, runtime: true, description: 'candidates kept before non-maximum suppression' }),
+  'yunet.input_size': integer({ default: 640, min: 32, max: 4096, description: 'longer side of the network input (multiple of 32)' }),
+
+  'explain.method': string({ default: 'gbp', choices: ['gbp', 'gradcam', 'guided-gradcam'], runtime: true, description: 'explanation method of debug images and the explain command' }),
+  'explain.head': string({ default: 'emotion', choices: ['emotion', 'gender'], runtime: true, description: 'which head to explain' }),
+} as const satisfies Record<string, Setting>;
+
+export type ConfigKey = keyof typeof SCHEMA;
+type ValueOf<S> = S extends { default: infer T } ? (T extends readonly number[] ? number[] : T extends string ? string : T extends number ? number : T extends boolean ? boolean : never) : never;
+
+/** The whole configuration, flat and typed: `config['haar.scale_factor']` is a number. */
+export type Config = { -readonly [K in ConfigKey]: ValueOf<(typeof SCHEMA)[K]> };
+export type ConfigValue = Config[ConfigKey];
+
+export const CONFIG_KEYS = Object.keys(SCHEMA) as ConfigKey[];
+
+export function defaultConfig(): Config {
+  const config: Partial<Record<ConfigKey, ConfigValue>> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = SCHEMA[key].default as ConfigValue;
+    config[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return config as Config;
+}

@@ -1,0 +1,22 @@
+import { pino, type Logger, type Level } from 'pino';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level?: Level | 'silent';
+  name?: string;
+  /** File descriptor to write to; the CLI keeps stdout for results and logs to stderr (2). */
+  fd?: number;
+}
+
+/** One JSON line per event; per-frame timings go at debug level. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? (process.env.FACE_CLASSIFICATION_LOG_LEVEL as Level | undefined) ?? 'info';
+  return pino(
+    { name: options.name ?? 'face-classification', level, base: { pid: undefined, hostname: undefined } },
+    pino.destination({ fd: options.fd ?? 2, sync: true }),
+  );
+}
+
+/** A logger that drops everything: the default for library users who pass none. */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { ModelFileError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { importKerasModel } from './keras/import.js';
+import { customManifest, defaultManifest, type ModelManifest } from './manifest.js';
+import type { Network } from './network.js';
+import { resolveModel, type ResolveOptions } from './resolve.js';
+import type { Scaling } from '../vision/preprocess.js';
+
+export type HeadTask = 'emotion' | 'gender';
+
+/** One head's answer for one face. */
+export interface Classification {
+  label: string;
+  confidence: number;
+  /** Softmax score per class, in the model's class order (see `labels`). */
+  scores: number[];
+}
+
+const DEFAULT_LABELS: Record<HeadTask, string[]> = {
+  emotion: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
+  gender: ['woman', 'man'],
+};
+
+export interface LoadHeadOptions extends ResolveOptions {
+  batchSize?: number;
+  log?: Logger;
+}
+
+/**
+ * A classifier head (emotion or gender): an imported Keras model plus its manifest. `predict` takes
+ * preprocessed face inputs and runs them through the network in batches.
+ */
+export class ClassifierHead {
+  /** Network invocations so far (one per batch): tests and diagnostics read it. */
+  calls = 0;
+
+  private constructor(
+    readonly task: HeadTask,
+    readonly manifest: ModelManifest,
+    readonly network: Network,
+    readonly path: string,
+    readonly batchSize: number,
+  ) {}
+
+  static async load(task: HeadTask, spec: string | undefined, options: LoadHeadOptions = {}): Promise<ClassifierHead> {
+    const log = options.log ?? silentLogger;
+    const resolved = await resolveModel(spec || defaultManifest(task).id, options);
+    if (resolved.manifest && resolved.manifest.format !== 'keras-hdf5') {
+      throw new ModelFileError(resolved.path, `is a ${resolved.manifest.task} model (${resolved.manifest.format}), not a Keras ${task} classifier`);
+    }
+    const network = await importKerasModel(resolved.path);
+    const classes = tf.tidy(() => network.forward(tf.zeros([1, ...network.inputShape]) as tf.Tensor4D).logits.shape[1]!);
+    const manifest = resolved.manifest ?? customManifest(resolved.path, task, DEFAULT_LABELS[task].length === classes ? DEFAULT_LABELS[task] : Array.from({ length: classes }, (_, i) => `class_${i}`), network.inputShape);
+    if (manifest.labels.length !== classes) {
+      network.dispose();
+      throw new ModelFileError(resolved.path, `has ${classes} outputs but its manifest lists ${manifest.labels.length} labels`);
+    }
+    if (network.inputShape[2] !== 1) {
+      network.dispose();
+      throw new ModelFileError(resolved.path, `expects ${network.inputShape[2]} input channels; face heads take gray images (1 channel)`);
+    }
+    log.info({ head: task, model: manifest.id, path: resolved.path, source: resolved.source, parameters: network.parameterCount, input: network.inputShape }, 'model loaded');
+    return new ClassifierHead(task, manifest, network, resolved.path, options.batchSize ?? 32);
+  }
+
+  get labels(): string[] {
+    return this.manifest.labels;
+  }
+
+  get inputHeight(): number {
+    return this.network.inputShape[0];
+  }
+
+  get inputWidth(): number {
+    return this.network.inputShape[1];
+  }
+
+  get scaling(): Scaling {
+    return this.manifest.preprocessing?.scale ?? 'minus-one-to-one';
+  }
+
+  /** Pack preprocessed faces (each inputHeight*inputWidth floats) into one [n, h, w, 1] tensor. */
+  toBatch(faces: readonly Float32Array[]): tf.Tensor4D {
+    const size = this.inputHeight * this.inputWidth;
+    const data = new Float32Array(faces.length * size);
+    faces.forEach((face, i) => {
+      if (face.length !== size) throw new Error(`face input ${i} has ${face.length} values, the ${this.task} model needs ${size}`);
+      data.set(face, i * size);
+    });
+    return tf.tensor4d(data, [faces.length, this.inputHeight, this.inputWidth, 1]);
+  }
+
+  /** Classify preprocessed faces; one network call per `batchSize` faces. */
+  predict(faces: readonly Float32Array[]): Classification[] {
+    const results: Classification[] = [];
+    for (let start = 0; start < faces.length; start += this.batchSize) {
+      const chunk = faces.slice(start, start + this.batchSize);
+      this.calls++;
+      const probabilities = tf.tidy(() => this.network.forward(this.toBatch(chunk)).probabilities.dataSync() as Float32Array);
+      const classes = this.labels.length;
+      for (let i = 0; i < chunk.length; i++) {
+        const scores = Array.from(probabilities.subarray(i * classes, (i + 1) * classes));
+        let best = 0;
+        for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
+        results.push({ label: this.labels[best]!, confidence: scores[best]!, scores });
+      }
+    }
+    return results;
+  }
+
+  dispose(): void {
+    this.network.dispose();
+  }
+}

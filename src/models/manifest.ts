@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../paths.js';
+import { ModelFileError } from '../errors.js';
+
+export type ModelTask = 'emotion' | 'gender' | 'face-detection';
+
+/** What the project knows about one released model; the weights themselves are resolved at run time. */
+export interface ModelManifest {
+  id: string;
+  task: ModelTask;
+  /** The default model of its task. */
+  default?: boolean;
+  file: string;
+  sha256: string;
+  url: string;
+  format: 'keras-hdf5' | 'onnx';
+  architecture: string;
+  parameters?: number;
+  inputShape: [number, number, number];
+  labels: string[];
+  preprocessing?: { color: 'gray'; resize: 'bilinear'; scale: 'minus-one-to-one' | 'zero-to-one' };
+  dataset?: string;
+  reportedAccuracy?: number;
+  license: string;
+}
+
+export const MANIFEST_DIR = path.join(packageRoot, 'models');
+
+let cache: ModelManifest[] | undefined;
+
+export function listManifests(): ModelManifest[] {
+  cache ??= fs
+    .readdirSync(MANIFEST_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => JSON.parse(fs.readFileSync(path.join(MANIFEST_DIR, name), 'utf8')) as ModelManifest);
+  return cache;
+}
+
+export function findManifest(idOrFile: string): ModelManifest | undefined {
+  const base = path.basename(idOrFile);
+  return listManifests().find((m) => m.id === idOrFile || m.file === base || m.id === base.replace(/\.(hdf5|h5|onnx)$/, ''));
+}
+
+export function defaultManifest(task: ModelTask): ModelManifest {
+  const found = listManifests().find((m) => m.task === task && m.default) ?? listManifests().find((m) => m.task === task);
+  if (!found) throw new ModelFileError(task, `no model manifest for task ${task} in ${MANIFEST_DIR}`);
+  return found;
+}
+
+/**
+ * A manifest for a Keras file the project does not know: labels and input come from the caller and
+ * the imported architecture, and no digest is checked.
+ */
+export function customManifest(file: string, task: ModelTask, labels: string[], inputShape: [number, number, number]): ModelManifest {
+  return {
+    id: path.basename(file).replace(/\.(hdf5|h5)$/, ''), task, file: path.basename(file), sha256: '', url: '', format: 'keras-hdf5',
+    architecture: 'custom Keras model', inputShape, labels, preprocessing: { color: 'gray', resize: 'bilinear', scale: 'minus-one-to-one' },
+    license: 'unknown',
+  };
+}

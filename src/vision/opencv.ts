@@ -1,0 +1,32 @@
+/**
+ * The one place that loads OpenCV's native binding (@u4/opencv4nodejs, built against the system's
+ * OpenCV). Its CommonJS build is used: the ESM build imports a helper package that breaks under
+ * npm's hoisting. The build helper's start-up chatter on stdout is silenced, since stdout carries
+ * our JSON results.
+ */
+import { createRequire } from 'node:module';
+import type * as OpenCV from '@u4/opencv4nodejs';
+
+export type { Mat, Rect } from '@u4/opencv4nodejs';
+
+const require = createRequire(import.meta.url);
+
+function load(): typeof OpenCV.cv {
+  try {
+    const requireFromBinding = createRequire(require.resolve('@u4/opencv4nodejs'));
+    const buildHelper = requireFromBinding('@u4/opencv-build') as { Log?: { silence: boolean } };
+    if (buildHelper.Log) buildHelper.Log.silence = true;
+  } catch {
+    // The helper only prints; without it the binding still loads.
+  }
+  try {
+    return require('@u4/opencv4nodejs') as typeof OpenCV.cv;
+  } catch (error) {
+    throw new Error(
+      `OpenCV binding @u4/opencv4nodejs failed to load (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); ` +
+        'install libopencv-dev and run scripts/install.sh to build it',
+    );
+  }
+}
+
+export const cv: typeof OpenCV.cv = load();
