@@ -1,0 +1,33 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { Logger } from '../log.js';
+
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface CliContext {
+  log: Logger;
+  /** Print one JSON line of results on stdout. */
+  emit(value: unknown): void;
+  /** Report a problem with one input (one line on stderr) and remember to exit non-zero; the command goes on. */
+  reportError(error: unknown): void;
+  /** Set when SIGINT (Ctrl-C) arrived; long-running commands stop cleanly when they see it. */
+  readonly interrupted: { value: boolean };
+  debug: boolean;
+}
+
+/** One sub-command of `face-classification`: its flags, its help and its action. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Usage lines shown by --help, after `face-classification <name>`. */
+  usage: string;
+  /** Extra help text: what it prints, examples. */
+  details?: string;
+  options: OptionSpecs;
+  /** Option descriptions for --help, by option name. */
+  help: Record<string, string>;
+  /** Returns the exit status: 0 done, 1 some input failed. Throws for errors that stop the command. */
+  run(values: OptionValues, positionals: string[], context: CliContext): Promise<number>;
+}
+
+export class UsageError extends Error {}

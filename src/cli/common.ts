@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { FaceClassificationError, ImageError } from '../errors.js';
+import { IMAGE_EXTENSIONS } from '../vision/image.js';
+import type { OptionSpecs, OptionValues } from './command.js';
+import { UsageError } from './command.js';
+
+/** Flags shared by the commands that build a pipeline; each maps to a config key. */
+export const PIPELINE_OPTIONS: OptionSpecs = {
+  'config': { type: 'string', short: 'c' },
+  'set': { type: 'string', multiple: true },
+  'backend': { type: 'string' },
+  'models-dir': { type: 'string' },
+  'emotion-model': { type: 'string' },
+  'gender-model': { type: 'string' },
+  'detector': { type: 'string' },
+  'scale-factor': { type: 'string' },
+  'min-neighbors': { type: 'string' },
+  'min-face-size': { type: 'string' },
+  'batch-size': { type: 'string' },
+  'no-emotion': { type: 'boolean' },
+  'no-gender': { type: 'boolean' },
+};
+
+export const PIPELINE_HELP: Record<string, string> = {
+  'config': 'YAML settings file (plain or ROS ros__parameters format), e.g. config/face_classification.yaml',
+  'set': 'override any setting: --set haar.scale_factor=1.1 (repeatable; keys as in the YAML file)',
+  'backend': 'auto | tensorflow-gpu | tensorflow | wasm | cpu',
+  'models-dir': 'folder searched first for model files',
+  'emotion-model': 'emotion model id (see `face-classification models`) or .hdf5 path',
+  'gender-model': 'gender model id or .hdf5 path',
+  'detector': 'haar (default, the paper\'s) | yunet',
+  'scale-factor': 'Haar detectMultiScale scaleFactor (default 1.3)',
+  'min-neighbors': 'Haar detectMultiScale minNeighbors (default 5)',
+  'min-face-size': 'ignore faces smaller than this many pixels',
+  'batch-size': 'largest batch per classifier call (default 32)',
+  'no-emotion': 'skip the emotion head',
+  'no-gender': 'skip the gender head',
+};
+
+function parseSetValue(raw: string): unknown {
+  const text = raw.trim();
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (text !== '' && !Number.isNaN(Number(text))) return Number(text);
+  if (text.startsWith('[')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function number(values: OptionValues, flag: string): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || Number.isNaN(n)) throw new UsageError(`--${flag} needs a number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** Defaults, then --config FILE, then the flags (which win). */
+export function configFromFlags(values: OptionValues): Config {
+  const overrides: Record<string, unknown> = {};
+  const put = (key: string, value: unknown): void => {
+    if (value !== undefined) overrides[key] = value;
+  };
+  put('backend', values['backend']);
+  put('models.directory', values['models-dir']);
+  put('emotion.model', values['emotion-model']);
+  put('gender.model', values['gender-model']);
+  put('detector.type', values['detector']);
+  put('haar.scale_factor', number(values, 'scale-factor'));
+  put('haar.min_neighbors', number(values, 'min-neighbors'));
+  put('detector.min_face_size', number(values, 'min-face-size'));
+  put('models.batch_size', number(values, 'batch-size'));
+  if (values['no-emotion']) overrides['emotion.enabled'] = false;
+  if (values['no-gender']) overrides['gender.enabled'] = false;
+  for (const entry of (values['set'] as string[] | undefined) ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set needs key=value, got ${JSON.stringify(entry)}`);
+    overrides[entry.slice(0, eq).trim()] = parseSetValue(entry.slice(eq + 1));
+  }
+  return loadConfig(values['config'] as string | undefined, overrides);
+}
+
+function isImageFile(name: string): boolean {
+  return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...walk(full));
+    else if (isImageFile(entry.name)) out.push(full);
+  }
+  return out;
+}
+
+/**
+ * Expand the command's inputs: files stay (whatever their extension, so a bad file gets its own
+ * error), folders become the image files inside them (recursively, sorted).
+ */
+export function expandImageInputs(inputs: string[]): string[] {
+  if (inputs.length === 0) throw new UsageError('give at least one image file or folder');
+  const files: string[] = [];
+  for (const input of inputs) {
+    if (fs.existsSync(input) && fs.statSync(input).isDirectory()) {
+      const found = walk(input);
+      if (found.length === 0) throw new ImageError(input, `folder holds no images (${IMAGE_EXTENSIONS.join(' ')})`);
+      files.push(...found);
+    } else {
+      files.push(input);
+    }
+  }
+  return files;
+}
+
+export { FaceClassificationError };

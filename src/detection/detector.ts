@@ -1,0 +1,23 @@
+import type { Mat } from '../vision/opencv.js';
+import type { Box } from '../vision/crop.js';
+import type { Config } from '../config/schema.js';
+
+/** A face found by a detector, in the pixels of the image the detector was given. */
+export interface Detection extends Box {
+  /** Detector confidence: YuNet's score in [0, 1]; Haar's count of merged neighbour detections. */
+  score: number;
+}
+
+export interface DetectionLimits {
+  /** Smallest and largest face side in the detector's pixels (0: no limit). */
+  minSize: number;
+  maxSize: number;
+}
+
+/** Finds faces in one 8-bit image. Detectors read their tunable settings from the config at each call. */
+export interface FaceDetector {
+  readonly name: 'haar' | 'yunet';
+  /** `gray` is the 8-bit gray image; `bgr` is the colour image when there is one (YuNet needs colour). */
+  detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Detection[];
+  dispose?(): void;
+}

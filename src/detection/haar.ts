@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { cv, type Mat } from '../vision/opencv.js';
+import { HAAR_CASCADE_DIRS } from '../paths.js';
+import { ModelFileError } from '../errors.js';
+import type { Config } from '../config/schema.js';
+import type { Detection, DetectionLimits, FaceDetector } from './detector.js';
+
+/** Find a cascade by path, or by file name in OpenCV's haarcascades folders. */
+export function resolveCascade(nameOrPath: string): string {
+  if (nameOrPath.includes('/')) {
+    if (!fs.existsSync(nameOrPath)) throw new ModelFileError(nameOrPath, 'no such cascade file');
+    return nameOrPath;
+  }
+  for (const dir of HAAR_CASCADE_DIRS) {
+    const candidate = path.join(dir, nameOrPath);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new ModelFileError(nameOrPath, `cascade not found in ${HAAR_CASCADE_DIRS.join(', ')} (install Debian/Ubuntu package opencv-data)`);
+}
+
+/** The paper's detector: OpenCV's Haar cascade, detectMultiScale(gray, 1.3, 5) by default. */
+export class HaarDetector implements FaceDetector {
+  readonly name = 'haar' as const;
+
+  private constructor(
+    readonly cascadePath: string,
+    private readonly cascade: InstanceType<typeof cv.CascadeClassifier>,
+  ) {}
+
+  static load(nameOrPath: string): HaarDetector {
+    const file = resolveCascade(nameOrPath);
+    let cascade: InstanceType<typeof cv.CascadeClassifier>;
+    try {
+      cascade = new cv.CascadeClassifier(file);
+    } catch (error) {
+      throw new ModelFileError(file, `not a valid OpenCV cascade (${error instanceof Error ? error.message : String(error)})`);
+    }
+    return new HaarDetector(file, cascade);
+  }
+
+  detect(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits): Detection[] {
+    const image = config['haar.equalize'] ? gray.equalizeHist() : gray;
+    const minSize = new cv.Size(limits.minSize, limits.minSize);
+    const maxSize = new cv.Size(limits.maxSize, limits.maxSize);
+    const { objects, numDetections } = this.cascade.detectMultiScale(image, config['haar.scale_factor'], config['haar.min_neighbors'], 0, minSize, maxSize);
+    return objects.map((rect, i) => ({ x: rect.x, y: rect.y, width: rect.width, height: rect.height, score: numDetections[i] ?? 0 }));
+  }
+}

@@ -1,0 +1,165 @@
+import { ClassifierHead, type Classification, type HeadTask } from '../models/classifier.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { initBackend, type BackendChoice } from '../backend.js';
+import { cv, type Mat } from '../vision/opencv.js';
+import { cropGray, expandBox, type Box, type OffsetUnit } from '../vision/crop.js';
+import { faceInput } from '../vision/preprocess.js';
+import { ImageError } from '../errors.js';
+import { createDetector } from '../detection/create.js';
+import type { FaceDetector } from '../detection/detector.js';
+
+export type ColorOrder = 'bgr' | 'rgb';
+
+/** One face of a frame, with both heads' answers. */
+export interface FaceResult {
+  /** Index of the face in its frame, ordered left to right. */
+  id: number;
+  /** The detected face in frame pixels. */
+  box: Box;
+  /** Detector confidence (YuNet score, or Haar's neighbour count). */
+  score: number;
+  emotion?: Classification;
+  gender?: Classification;
+}
+
+export interface StageTimings {
+  detectMs: number;
+  cropMs: number;
+  emotionMs: number;
+  genderMs: number;
+  totalMs: number;
+}
+
+export interface FrameResult {
+  width: number;
+  height: number;
+  /** The factor the frame was scaled by for detection (detector.scale, reduced for very large frames). */
+  detectionScale: number;
+  faces: FaceResult[];
+  timings: StageTimings;
+}
+
+export interface PipelineOptions {
+  log?: Logger;
+}
+
+/** Crops of every face of a frame for one head, ready for a single batched call. */
+export function headInputs(gray: Mat, boxes: readonly Box[], head: ClassifierHead, offsets: readonly number[], unit: OffsetUnit): Float32Array[] {
+  return boxes.map((box) => {
+    const region = expandBox(box, offsets, unit, gray.cols, gray.rows);
+    return faceInput(cropGray(gray, region), head.inputHeight, head.inputWidth, head.scaling);
+  });
+}
+
+/**
+ * frame -> gray -> faces -> crops -> both heads -> results. ROS-free; the ROS node and the CLI are thin
+ * adapters over it. Runtime-tunable settings are read from `config` at every frame.
+ */
+export class FacePipeline {
+  private constructor(
+    public config: Config,
+    readonly detector: FaceDetector,
+    readonly heads: Partial<Record<HeadTask, ClassifierHead>>,
+    readonly backend: string,
+    private readonly log: Logger,
+  ) {}
+
+  static async create(config: Config, options: PipelineOptions = {}): Promise<FacePipeline> {
+    const log = options.log ?? silentLogger;
+    const backend = await initBackend(config['backend'] as BackendChoice, log);
+    const load = { directory: config['models.directory'] || undefined, download: config['models.download'], batchSize: config['models.batch_size'], log };
+    const detector = await createDetector(config, load);
+    const heads: Partial<Record<HeadTask, ClassifierHead>> = {};
+    try {
+      // Both heads are loaded even when one is disabled, so it can be switched on at run time.
+      heads.emotion = await ClassifierHead.load('emotion', config['emotion.model'], load);
+      heads.gender = await ClassifierHead.load('gender', config['gender.model'], load);
+    } catch (error) {
+      heads.emotion?.dispose();
+      detector.dispose?.();
+      throw error;
+    }
+    return new FacePipeline(config, detector, heads, backend, log);
+  }
+
+  /** Find faces; boxes in frame pixels, sorted left to right. */
+  detect(gray: Mat, bgr: Mat | undefined): { boxes: (Box & { score: number })[]; scale: number } {
+    const c = this.config;
+    const longest = Math.max(gray.cols, gray.rows);
+    const scale = Math.min(c['detector.scale'], c['detector.max_side'] / longest);
+    const small = scale < 1 ? gray.resize(Math.max(1, Math.round(gray.rows * scale)), Math.max(1, Math.round(gray.cols * scale)), 0, 0, cv.INTER_AREA) : gray;
+    const smallBgr = bgr && scale < 1 ? bgr.resize(small.rows, small.cols, 0, 0, cv.INTER_AREA) : bgr;
+    const limits = { minSize: Math.round(c['detector.min_face_size'] * scale), maxSize: Math.round(c['detector.max_face_size'] * scale) };
+    const found = this.detector.detect(small, smallBgr, c, limits);
+    const boxes = found
+      .map((d) => {
+        const f = scale < 1 ? 1 / scale : 1;
+        const x = Math.max(0, Math.round(d.x * f));
+        const y = Math.max(0, Math.round(d.y * f));
+        const width = Math.min(gray.cols - x, Math.round(d.width * f));
+        const height = Math.min(gray.rows - y, Math.round(d.height * f));
+        return { x, y, width, height, score: d.score };
+      })
+      .filter((b) => b.width > 0 && b.height > 0)
+      .filter((b) => (c['detector.min_face_size'] === 0 || Math.max(b.width, b.height) >= c['detector.min_face_size']) && (c['detector.max_face_size'] === 0 || Math.min(b.width, b.height) <= c['detector.max_face_size']))
+      .sort((a, b) => a.x - b.x || a.y - b.y);
+    return { boxes, scale };
+  }
+
+  /** Classify given face boxes of a frame: one batched call per enabled head. */
+  classify(gray: Mat, boxes: readonly (Box & { score: number })[], timings: StageTimings): FaceResult[] {
+    const c = this.config;
+    const unit = c['crop.offset_unit'] as OffsetUnit;
+    const faces: FaceResult[] = boxes.map((b, id) => ({ id, box: { x: b.x, y: b.y, width: b.width, height: b.height }, score: b.score }));
+    if (faces.length === 0) return faces;
+    for (const task of ['emotion', 'gender'] as const) {
+      const head = this.heads[task];
+      if (!head || !c[`${task}.enabled`]) continue;
+      let t = performance.now();
+      const inputs = headInputs(gray, boxes, head, c[`${task}.offsets`], unit);
+      timings.cropMs += performance.now() - t;
+      t = performance.now();
+      head.predict(inputs).forEach((answer, i) => (faces[i]![task] = answer));
+      timings[task === 'emotion' ? 'emotionMs' : 'genderMs'] = performance.now() - t;
+    }
+    return faces;
+  }
+
+  /**
+   * Process one frame: 8-bit, 1 (gray), 3 (BGR, or RGB with colorOrder 'rgb') or 4 channels.
+   */
+  process(frame: Mat, colorOrder: ColorOrder = 'bgr'): FrameResult {
+    const start = performance.now();
+    if (frame.empty || frame.rows === 0 || frame.cols === 0) throw new ImageError('frame', 'is empty');
+    if (frame.depth !== cv.CV_8U) throw new ImageError('frame', 'must be 8-bit');
+    const bgr = frame.channels === 1 ? undefined : toBgrOrder(frame, colorOrder);
+    const gray = bgr ? bgr.cvtColor(cv.COLOR_BGR2GRAY) : frame;
+    const timings: StageTimings = { detectMs: 0, cropMs: 0, emotionMs: 0, genderMs: 0, totalMs: 0 };
+    let t = performance.now();
+    const { boxes, scale } = this.detect(gray, bgr);
+    timings.detectMs = performance.now() - t;
+    const faces = this.classify(gray, boxes, timings);
+    timings.totalMs = performance.now() - start;
+    this.log.debug({ faces: faces.length, width: frame.cols, height: frame.rows, ...roundTimings(timings) }, 'frame processed');
+    return { width: frame.cols, height: frame.rows, detectionScale: scale, faces, timings };
+  }
+
+  dispose(): void {
+    this.heads.emotion?.dispose();
+    this.heads.gender?.dispose();
+    this.detector.dispose?.();
+  }
+}
+
+function toBgrOrder(frame: Mat, order: ColorOrder): Mat {
+  if (frame.channels === 3) return order === 'rgb' ? frame.cvtColor(cv.COLOR_RGB2BGR) : frame;
+  if (frame.channels === 4) return frame.cvtColor(order === 'rgb' ? cv.COLOR_RGBA2BGR : cv.COLOR_BGRA2BGR);
+  throw new ImageError('frame', `has ${frame.channels} channels; 1, 3 or 4 expected`);
+}
+
+export function roundTimings(t: StageTimings): StageTimings {
+  const r = (v: number): number => Math.round(v * 100) / 100;
+  return { detectMs: r(t.detectMs), cropMs: r(t.cropMs), emotionMs: r(t.emotionMs), genderMs: r(t.genderMs), totalMs: r(t.totalMs) };
+}
