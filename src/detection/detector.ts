@@ -6,6 +6,8 @@ import type { Config } from '../config/schema.js';
 export interface Detection extends Box {
   /** Detector confidence: YuNet's score in [0, 1]; Haar's count of merged neighbour detections. */
   score: number;
+  /** YuNet only: right eye, left eye, nose tip, right and left mouth corner (OpenCV's order), as [x, y]. */
+  landmarks?: [number, number][];
 }
 
 export interface DetectionLimits {

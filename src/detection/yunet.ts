@@ -1,10 +1,155 @@
-import { ModelFileError } from '../errors.js';
-import type { ResolveOptions } from '../models/resolve.js';
-import type { FaceDetector } from './detector.js';
+/**
+ * YuNet face detector (libfacedetection, 2023mar ONNX model) run with OpenCV's dnn module. The
+ * installed binding has no FaceDetectorYN, so the pre- and post-processing that OpenCV's
+ * objdetect/src/face_detect.cpp does for this model are done here: raw BGR 0..255 NCHW blob padded
+ * to a multiple of 32; per stride (8, 16, 32) score = sqrt(cls * obj), box centre = (cell + offset)
+ * * stride, size = exp(log-size) * stride; then threshold, top-k and NMS.
+ */
+import { cv, type Mat } from '../vision/opencv.js';
+import { ModelFileError, errorMessage } from '../errors.js';
+import { resolveModel, type ResolveOptions } from '../models/resolve.js';
+import type { Config } from '../config/schema.js';
+import type { Detection, DetectionLimits, FaceDetector } from './detector.js';
 
-/** Placeholder until the YuNet decoder lands. */
-export const YuNetDetector = {
-  async load(model: string, _inputSize: number, _resolve: ResolveOptions): Promise<FaceDetector> {
-    throw new ModelFileError(model, 'the YuNet detector is not implemented yet');
-  },
-};
+type Net = ReturnType<typeof cv.readNetFromONNX>;
+
+const STRIDES = [8, 16, 32] as const;
+/** The network downsamples by 32 at most, so its input sides must be multiples of 32. */
+const DIVISOR = 32;
+/** Output blobs in the order decode() reads them: the four heads, each at strides 8, 16, 32. */
+const OUTPUTS = ['cls', 'obj', 'bbox', 'kps'].flatMap((head) => STRIDES.map((s) => `${head}_${s}`));
+
+/** A candidate in network-input pixels, before NMS. */
+interface Candidate {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  score: number;
+  landmarks: [number, number][];
+}
+
+/** A float32 blob of shape [1, n, c] as a flat array of n * c values. */
+function blobValues(blob: Mat): Float32Array {
+  const sizes = blob.sizes;
+  const n = sizes[1] ?? 0;
+  const c = sizes[2] ?? 1;
+  // getData() refuses Mats with more than 2 dims; flattenFloat views the same data as n x c.
+  const bytes = blob.flattenFloat(n, c).getData();
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+function overlap(a: Candidate, b: Candidate): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+/**
+ * Greedy NMS over the `topK` best candidates, as cv::dnn::NMSBoxes does. Written here because the
+ * binding's NMSBoxes ignores its top_k argument.
+ */
+function nms(candidates: Candidate[], threshold: number, topK: number): Candidate[] {
+  const sorted = [...candidates].sort((a, b) => b.score - a.score).slice(0, topK);
+  const kept: Candidate[] = [];
+  for (const c of sorted) {
+    if (kept.every((k) => overlap(k, c) <= threshold)) kept.push(c);
+  }
+  return kept;
+}
+
+export class YuNetDetector implements FaceDetector {
+  readonly name = 'yunet' as const;
+
+  private constructor(
+    readonly modelPath: string,
+    private readonly net: Net,
+    /** Longer side of the network input; frames are scaled to it. */
+    readonly inputSize: number,
+  ) {}
+
+  /** `model` is a model id (models/*.json) or a path to the ONNX file. */
+  static async load(model: string, inputSize: number, resolve: ResolveOptions): Promise<YuNetDetector> {
+    const { path: file } = await resolveModel(model, resolve);
+    let net: Net;
+    try {
+      net = cv.readNetFromONNX(file);
+    } catch (error) {
+      // The binding throws plain strings; keep the first line, which says what OpenCV disliked.
+      throw new ModelFileError(file, `not a loadable ONNX model (${errorMessage(error).split('\n')[0]})`);
+    }
+    // A loadable ONNX file of another network lacks YuNet's output heads; say so now, not per frame.
+    const layers = net.getLayerNames();
+    const outputs = new Set(net.getUnconnectedOutLayers().map((id) => layers[id - 1]));
+    const missing = OUTPUTS.filter((name) => !outputs.has(name));
+    if (missing.length > 0) throw new ModelFileError(file, `not a YuNet 2023mar model (missing outputs ${missing.join(', ')})`);
+    return new YuNetDetector(file, net, inputSize);
+  }
+
+  detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Detection[] {
+    const image = bgr ?? gray.cvtColor(cv.COLOR_GRAY2BGR);
+    const { cols, rows } = image;
+    if (cols === 0 || rows === 0) return [];
+
+    // Scale the longer side to the input size, then pad right and bottom with black to multiples of
+    // 32 (as FaceDetectorYN pads), so padding never shifts coordinates.
+    const scale = this.inputSize / Math.max(cols, rows);
+    const w = Math.max(1, Math.round(cols * scale));
+    const h = Math.max(1, Math.round(rows * scale));
+    const resized = w === cols && h === rows ? image : image.resize(h, w, 0, 0, scale < 1 ? cv.INTER_AREA : cv.INTER_LINEAR);
+    const padW = Math.ceil(w / DIVISOR) * DIVISOR;
+    const padH = Math.ceil(h / DIVISOR) * DIVISOR;
+    const padded = resized.copyMakeBorder(0, padH - h, 0, padW - w, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
+    // The model was trained on raw BGR 0..255: no scaling, no mean, and no R/B swap (the binding's
+    // blobFromImage swaps by default).
+    const blob = cv.blobFromImage(padded, 1, new cv.Size(padW, padH), new cv.Vec3(0, 0, 0), false, false);
+    this.net.setInput(blob);
+    const values = this.net.forward(OUTPUTS).map(blobValues);
+
+    const threshold = config['yunet.score_threshold'];
+    // Candidates are in network-input pixels; fx, fy take them back to the given image's pixels.
+    const fx = cols / w;
+    const fy = rows / h;
+    const candidates: Candidate[] = [];
+    STRIDES.forEach((stride, i) => {
+      const [cls, obj, bbox, kps] = [values[i]!, values[i + 3]!, values[i + 6]!, values[i + 9]!];
+      const gridW = padW / stride;
+      const gridH = padH / stride;
+      if (cls.length !== gridW * gridH) throw new ModelFileError(this.modelPath, `output cls_${stride} has ${cls.length} cells, expected ${gridW}x${gridH}`);
+      for (let row = 0; row < gridH; row++) {
+        for (let col = 0; col < gridW; col++) {
+          const k = row * gridW + col;
+          const clamp = (v: number): number => Math.min(1, Math.max(0, v));
+          const score = Math.sqrt(clamp(cls[k]!) * clamp(obj[k]!));
+          if (score < threshold) continue;
+          const width = Math.exp(bbox[4 * k + 2]!) * stride;
+          const height = Math.exp(bbox[4 * k + 3]!) * stride;
+          const cx = (col + bbox[4 * k]!) * stride;
+          const cy = (row + bbox[4 * k + 1]!) * stride;
+          const landmarks: [number, number][] = [];
+          for (let p = 0; p < 5; p++) {
+            landmarks.push([(col + kps[10 * k + 2 * p]!) * stride * fx, (row + kps[10 * k + 2 * p + 1]!) * stride * fy]);
+          }
+          candidates.push({ x: (cx - width / 2) * fx, y: (cy - height / 2) * fy, width: width * fx, height: height * fy, score, landmarks });
+        }
+      }
+    });
+
+    // Size limits apply before NMS, so an out-of-range box cannot suppress an in-range one.
+    const inRange = candidates.filter(
+      (c) => (limits.minSize === 0 || Math.max(c.width, c.height) >= limits.minSize) && (limits.maxSize === 0 || Math.min(c.width, c.height) <= limits.maxSize),
+    );
+    return nms(inRange, config['yunet.nms_threshold'], config['yunet.top_k']).flatMap((c) => {
+      // Faces at the border get boxes reaching outside the image; clip to whole pixels inside it.
+      const x0 = Math.round(Math.max(0, c.x));
+      const y0 = Math.round(Math.max(0, c.y));
+      const x1 = Math.round(Math.min(cols, c.x + c.width));
+      const y1 = Math.round(Math.min(rows, c.y + c.height));
+      if (x1 <= x0 || y1 <= y0) return [];
+      return [{ x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: c.score, landmarks: c.landmarks }];
+    });
+  }
+}

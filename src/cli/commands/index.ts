@@ -1,0 +1,8 @@
+import type { Command } from '../command.js';
+import { classifyCommand } from './classify.js';
+import { detectCommand } from './detect.js';
+import { evaluateCommand } from './evaluate.js';
+import { modelsCommand } from './models.js';
+
+/** Every sub-command, in the order --help lists them. */
+export const COMMANDS: Command[] = [detectCommand, classifyCommand, evaluateCommand, modelsCommand];
