@@ -18,13 +18,12 @@ export const detectCommand: Command = {
   usage: '[options] IMAGE|FOLDER...',
   details: 'Prints one JSON line per image: {file, width, height, faces: [{id, box: {x,y,width,height}, score, emotion, gender}], timings}.\nWith --out DIR, writes DIR/<name>.annotated.png with boxes coloured by emotion.',
   options: { ...PIPELINE_OPTIONS, 'out': { type: 'string', short: 'o' }, 'json': { type: 'boolean' } },
-  help: { ...PIPELINE_HELP, out: 'folder for annotated images', json: 'print JSON lines (the default when --out is not given)' },
+  help: { ...PIPELINE_HELP, out: 'folder for annotated images', json: 'JSON lines on stdout (always printed; accepted for scripts that pass it)' },
   async run(values, positionals, context) {
     const config = configFromFlags(values);
     const files = expandImageInputs(positionals);
     const outDir = values['out'] as string | undefined;
     if (outDir) fs.mkdirSync(outDir, { recursive: true });
-    const printJson = values['json'] === true || !outDir;
     const pipeline = await FacePipeline.create(config, { log: context.log });
     try {
       for (const file of files) {
@@ -38,7 +37,7 @@ export const detectCommand: Command = {
             writeImage(target, annotate(frame, result.faces));
             line['annotated'] = target;
           }
-          if (printJson) context.emit(line);
+          context.emit(line);
           context.log.info({ file, faces: result.faces.length, ms: Math.round(result.timings.totalMs) }, 'image processed');
         } catch (error) {
           context.reportError(error);

@@ -3,6 +3,7 @@ import { classifyCommand } from './classify.js';
 import { detectCommand } from './detect.js';
 import { evaluateCommand } from './evaluate.js';
 import { modelsCommand } from './models.js';
+import { videoCommand } from './video.js';
 
 /** Every sub-command, in the order --help lists them. */
-export const COMMANDS: Command[] = [detectCommand, classifyCommand, evaluateCommand, modelsCommand];
+export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, evaluateCommand, modelsCommand];

@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import { cv, type Mat } from '../vision/opencv.js';
+import { VideoError } from '../errors.js';
+
+/** Frames from a video file or a camera, through OpenCV's VideoCapture. */
+export class VideoSource {
+  private constructor(
+    readonly name: string,
+    private readonly capture: InstanceType<typeof cv.VideoCapture>,
+    readonly isCamera: boolean,
+  ) {}
+
+  static open(source: string | number): VideoSource {
+    const name = typeof source === 'number' ? `camera ${source}` : source;
+    if (typeof source === 'string' && !fs.existsSync(source)) throw new VideoError(name, 'no such file');
+    let capture: InstanceType<typeof cv.VideoCapture>;
+    try {
+      capture = new cv.VideoCapture(source);
+    } catch (error) {
+      throw new VideoError(name, `cannot be opened (${error instanceof Error ? error.message : String(error)})`);
+    }
+    return new VideoSource(name, capture, typeof source === 'number');
+  }
+
+  /** Frames per second the source reports (0 when unknown). */
+  get fps(): number {
+    const fps = this.capture.get(cv.CAP_PROP_FPS);
+    return Number.isFinite(fps) && fps > 0 && fps < 1000 ? fps : 0;
+  }
+
+  /** Number of frames of a file (0 when unknown, e.g. a camera). */
+  get frameCount(): number {
+    const n = this.capture.get(cv.CAP_PROP_FRAME_COUNT);
+    return Number.isFinite(n) && n > 0 ? Math.round(n) : 0;
+  }
+
+  /** The next frame (8-bit BGR), or undefined at the end of the stream. */
+  read(): Mat | undefined {
+    let frame: Mat;
+    try {
+      frame = this.capture.read();
+    } catch {
+      return undefined;
+    }
+    return frame.empty ? undefined : frame;
+  }
+
+  /** Position of the last frame read, in milliseconds from the start of the file. */
+  get positionMs(): number {
+    return this.capture.get(cv.CAP_PROP_POS_MSEC);
+  }
+
+  release(): void {
+    this.capture.release();
+  }
+}
+
+/** An annotated video written with OpenCV's VideoWriter; the codec follows the file's extension. */
+export class VideoSink {
+  private constructor(private readonly writer: InstanceType<typeof cv.VideoWriter>) {}
+
+  static open(file: string, fps: number, width: number, height: number): VideoSink {
+    const extension = file.toLowerCase().split('.').pop();
+    const codec = extension === 'mp4' ? 'mp4v' : extension === 'avi' ? 'MJPG' : undefined;
+    if (!codec) throw new VideoError(file, 'output must end in .avi (MJPG) or .mp4 (mp4v)');
+    try {
+      return new VideoSink(new cv.VideoWriter(file, cv.VideoWriter.fourcc(codec), fps, new cv.Size(width, height), true));
+    } catch (error) {
+      throw new VideoError(file, `cannot be written (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+
+  write(frame: Mat): void {
+    this.writer.write(frame);
+  }
+
+  release(): void {
+    this.writer.release();
+  }
+}
