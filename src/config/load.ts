@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { ConfigError, errorMessage } from '../errors.js';
 import { applyOverrides, makeConfig } from './validate.js';
 import type { Config } from './schema.js';
+import { ROS_ONLY_KEYS } from './ros_schema.js';
 
 /**
  * The settings held in a YAML file: plain (`haar: {scale_factor: 1.3}`) or a ROS 2 parameter file
@@ -33,10 +34,11 @@ export function readSettingsFile(file: string): Record<string, unknown> {
 }
 
 /**
- * Settings that belong to the ROS adapter only (topics, QoS, rates); a shared YAML file may hold them
- * and the core ignores them.
+ * Settings that belong to the ROS adapter only (src/config/ros_schema.ts: topics, QoS, debug outputs,
+ * diagnostics thresholds, plus rcl's use_sim_time and qos_overrides.*); the shared YAML file holds
+ * them and the core ignores exactly these. Any other unknown key is still an error.
  */
-export const ROS_ONLY_PREFIXES = ['ros', 'use_sim_time', 'qos_overrides'] as const;
+export const ROS_ONLY_PREFIXES: readonly string[] = ROS_ONLY_KEYS;
 
 /** Defaults, then the file, then the explicit overrides (e.g. command-line flags). */
 export function loadConfig(file?: string, overrides: Record<string, unknown> = {}): Config {

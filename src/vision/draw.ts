@@ -32,9 +32,10 @@ function label(mat: Mat, text: string, x: number, y: number, color: Bgr, scale: 
  */
 export function annotate(frame: Mat, faces: readonly FaceResult[]): Mat {
   const out = frame.copy();
-  const scale = Math.max(0.4, Math.min(2, Math.max(frame.cols, frame.rows) / 1000));
   for (const face of faces) {
     const { x, y, width, height } = face.box;
+    // Text sized by the face, so small faces in large frames keep readable, non-overlapping labels.
+    const scale = Math.max(0.4, Math.min(1.5, width / 160));
     const color = emotionColor(face.emotion?.label);
     out.drawRectangle(new cv.Point2(x, y), new cv.Point2(x + width, y + height), new cv.Vec3(...color), Math.max(2, Math.round(scale * 3)), cv.LINE_8);
     if (face.emotion) label(out, `${face.emotion.label} ${face.emotion.confidence.toFixed(2)}`, x, Math.max(12, y - 8), color, scale);
