@@ -4,6 +4,7 @@ import { detectCommand } from './detect.js';
 import { evaluateCommand } from './evaluate.js';
 import { modelsCommand } from './models.js';
 import { videoCommand } from './video.js';
+import { benchCommand } from './bench.js';
 
 /** Every sub-command, in the order --help lists them. */
-export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, evaluateCommand, modelsCommand];
+export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, evaluateCommand, benchCommand, modelsCommand];
