@@ -40,6 +40,8 @@ function blobValues(blob: Mat): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
+const clamp01 = (v: number): number => Math.min(1, Math.max(0, v));
+
 function overlap(a: Candidate, b: Candidate): number {
   const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
   const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
@@ -122,8 +124,7 @@ export class YuNetDetector implements FaceDetector {
       for (let row = 0; row < gridH; row++) {
         for (let col = 0; col < gridW; col++) {
           const k = row * gridW + col;
-          const clamp = (v: number): number => Math.min(1, Math.max(0, v));
-          const score = Math.sqrt(clamp(cls[k]!) * clamp(obj[k]!));
+          const score = Math.sqrt(clamp01(cls[k]!) * clamp01(obj[k]!));
           if (score < threshold) continue;
           const width = Math.exp(bbox[4 * k + 2]!) * stride;
           const height = Math.exp(bbox[4 * k + 3]!) * stride;
