@@ -10,12 +10,14 @@ type Pair = [number, number];
  */
 export interface NetworkOps {
   relu(x: tf.Tensor): tf.Tensor;
+  conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, padding: Padding): tf.Tensor4D;
   maxPool(x: tf.Tensor4D, pool: Pair, strides: Pair, padding: Padding): tf.Tensor4D;
   depthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, strides: Pair, padding: Padding): tf.Tensor4D;
 }
 
 export const standardOps: NetworkOps = {
   relu: (x) => tf.relu(x),
+  conv2d: (x, filter, strides, padding) => tf.conv2d(x, filter, strides, padding),
   maxPool: (x, pool, strides, padding) => tf.maxPool(x, pool, strides, padding),
   depthwiseConv2d: (x, filter, strides, padding) => tf.depthwiseConv2d(x, filter, strides, padding),
 };
@@ -103,10 +105,10 @@ export class Network {
       case 'input':
         return { output: networkInput };
       case 'conv2d':
-        return activate(withBias(tf.conv2d(x, layer.kernel, layer.strides, layer.padding), layer.bias), layer.activation);
+        return activate(withBias(ops.conv2d(x, layer.kernel, layer.strides, layer.padding), layer.bias), layer.activation);
       case 'separableConv2d': {
         const depthwise = ops.depthwiseConv2d(x, layer.depthwise, layer.strides, layer.padding);
-        const pointwise = tf.conv2d(depthwise, layer.pointwise, 1, 'valid');
+        const pointwise = ops.conv2d(depthwise, layer.pointwise, [1, 1], 'valid');
         return activate(withBias(pointwise, layer.bias), layer.activation);
       }
       case 'depthwiseConv2d':

@@ -8,12 +8,16 @@ import { readColor } from '../../vision/image.js';
 import { cv, type Mat } from '../../vision/opencv.js';
 import { sharedDir } from '../../paths.js';
 import { ImageError } from '../../errors.js';
+import { timeExplanations } from '../../explain/timing.js';
+import { headInputs } from '../../pipeline/pipeline.js';
 
 export interface Summary {
   median: number;
   p95: number;
   mean: number;
 }
+
+const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 export function summarize(values: number[]): Summary {
   const sorted = [...values].sort((a, b) => a - b);
@@ -75,6 +79,18 @@ export const benchCommand: Command = {
         heads[task]![`batch${batch}`] = { ...s, perFaceMs: Math.round((s.median / batch) * 100) / 100 };
       }
     }
+    // Guided backpropagation on the real face of the frame, the cost of the ROS gbp_image topic.
+    const explain: Record<string, unknown> = {};
+    const emotionHead = pipeline.heads.emotion;
+    const gray = frame.cvtColor(cv.COLOR_BGR2GRAY);
+    const { boxes } = pipeline.detect(gray, frame);
+    if (emotionHead && boxes.length > 0) {
+      const face = headInputs(gray, boxes.slice(0, 1), emotionHead, config['emotion.offsets'], config['crop.offset_unit'] as 'pixels' | 'fraction');
+      for (const method of ['gbp', 'gradcam'] as const) {
+        const [one, eight] = timeExplanations(emotionHead, face, [1, 8], { method });
+        explain[method] = { batch1Ms: round2(one!.perFaceMs), batch8PerFaceMs: round2(eight!.perFaceMs) };
+      }
+    }
     const report = {
       backend: pipeline.backend,
       detector: config['detector.type'],
@@ -85,6 +101,7 @@ export const benchCommand: Command = {
       stagesMs: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k.replace(/Ms$/, ''), summarize(v)])),
       fps: Math.round((1000 / summarize(stages.totalMs).median) * 10) / 10,
       heads,
+      explain,
       memory: {
         rssMB: Math.round(process.memoryUsage().rss / 1e6),
         rssGrowthMB: Math.round((process.memoryUsage().rss - rssBefore) / 1e6),

@@ -5,6 +5,7 @@ import { evaluateCommand } from './evaluate.js';
 import { modelsCommand } from './models.js';
 import { videoCommand } from './video.js';
 import { benchCommand } from './bench.js';
+import { explainCommand } from './explain.js';
 
 /** Every sub-command, in the order --help lists them. */
-export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, evaluateCommand, benchCommand, modelsCommand];
+export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, explainCommand, evaluateCommand, benchCommand, modelsCommand];
