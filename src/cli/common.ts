@@ -7,19 +7,24 @@ import { IMAGE_EXTENSIONS } from '../vision/image.js';
 import type { OptionSpecs, OptionValues } from './command.js';
 import { UsageError } from './command.js';
 
-/** Flags shared by the commands that build a pipeline; each maps to a config key. */
-export const PIPELINE_OPTIONS: OptionSpecs = {
+/** Flags of every command that loads the classifier heads; each maps to a config key. */
+export const MODEL_OPTIONS: OptionSpecs = {
   'config': { type: 'string', short: 'c' },
   'set': { type: 'string', multiple: true },
   'backend': { type: 'string' },
   'models-dir': { type: 'string' },
   'emotion-model': { type: 'string' },
   'gender-model': { type: 'string' },
+  'batch-size': { type: 'string' },
+};
+
+/** Flags of the commands that run the whole pipeline (detector included). */
+export const PIPELINE_OPTIONS: OptionSpecs = {
+  ...MODEL_OPTIONS,
   'detector': { type: 'string' },
   'scale-factor': { type: 'string' },
   'min-neighbors': { type: 'string' },
   'min-face-size': { type: 'string' },
-  'batch-size': { type: 'string' },
   'no-emotion': { type: 'boolean' },
   'no-gender': { type: 'boolean' },
 };

@@ -7,6 +7,7 @@ import { customManifest, defaultManifest, type ModelManifest } from './manifest.
 import type { Network } from './network.js';
 import { resolveModel, type ResolveOptions } from './resolve.js';
 import type { Scaling } from '../vision/preprocess.js';
+import type { Config } from '../config/schema.js';
 
 export type HeadTask = 'emotion' | 'gender';
 
@@ -26,6 +27,11 @@ const DEFAULT_LABELS: Record<HeadTask, string[]> = {
 export interface LoadHeadOptions extends ResolveOptions {
   batchSize?: number;
   log?: Logger;
+}
+
+/** How the configured heads are found and batched. */
+export function headLoadOptions(config: Config, log?: Logger): LoadHeadOptions {
+  return { directory: config['models.directory'] || undefined, download: config['models.download'], batchSize: config['models.batch_size'], log };
 }
 
 /**

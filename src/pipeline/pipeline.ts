@@ -1,4 +1,4 @@
-import { ClassifierHead, type Classification, type HeadTask } from '../models/classifier.js';
+import { ClassifierHead, headLoadOptions, type Classification, type HeadTask } from '../models/classifier.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -69,7 +69,7 @@ export class FacePipeline {
   static async create(config: Config, options: PipelineOptions = {}): Promise<FacePipeline> {
     const log = options.log ?? silentLogger;
     const backend = await initBackend(config['backend'] as BackendChoice, log);
-    const load = { directory: config['models.directory'] || undefined, download: config['models.download'], batchSize: config['models.batch_size'], log };
+    const load = headLoadOptions(config, log);
     const detector = await createDetector(config, load);
     const heads: Partial<Record<HeadTask, ClassifierHead>> = {};
     try {

@@ -20,28 +20,25 @@ function checkDecoded(file: string, mat: Mat | undefined): Mat {
   return mat;
 }
 
-/** Decode an image file as OpenCV does for the reference outputs: 8-bit gray (IMREAD_GRAYSCALE). */
-export function readGray(file: string): Mat {
+function readWith(file: string, flag: number): Mat {
   checkFile(file);
   let mat: Mat | undefined;
   try {
-    mat = cv.imread(file, cv.IMREAD_GRAYSCALE);
+    mat = cv.imread(file, flag);
   } catch {
     mat = undefined;
   }
   return checkDecoded(file, mat);
 }
 
+/** Decode an image file as OpenCV does for the reference outputs: 8-bit gray (IMREAD_GRAYSCALE). */
+export function readGray(file: string): Mat {
+  return readWith(file, cv.IMREAD_GRAYSCALE);
+}
+
 /** Decode an image file as 8-bit BGR (IMREAD_COLOR); gray files come back as three equal channels. */
 export function readColor(file: string): Mat {
-  checkFile(file);
-  let mat: Mat | undefined;
-  try {
-    mat = cv.imread(file, cv.IMREAD_COLOR);
-  } catch {
-    mat = undefined;
-  }
-  return checkDecoded(file, mat);
+  return readWith(file, cv.IMREAD_COLOR);
 }
 
 /** Decode compressed bytes (JPEG, PNG, ...) to 8-bit BGR. */

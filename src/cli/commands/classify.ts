@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
-import { PIPELINE_HELP, configFromFlags, expandImageInputs } from '../common.js';
+import { MODEL_OPTIONS, PIPELINE_HELP, configFromFlags, expandImageInputs } from '../common.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
-import { ClassifierHead, type Classification, type HeadTask } from '../../models/classifier.js';
+import { ClassifierHead, headLoadOptions, type Classification, type HeadTask } from '../../models/classifier.js';
 import { readGray } from '../../vision/image.js';
 import { faceInput } from '../../vision/preprocess.js';
 
@@ -17,17 +17,7 @@ export const classifyCommand: Command = {
   summary: 'classify already-cropped face images with the emotion and gender heads',
   usage: '[options] IMAGE|FOLDER...',
   details: 'Each image is a face crop (as in FER-2013). Prints one JSON line per image: {file, emotion: {label, confidence, scores}, gender: {...}}.\nImages go through each head in batches of --batch-size.',
-  options: {
-    'config': { type: 'string', short: 'c' },
-    'set': { type: 'string', multiple: true },
-    'backend': { type: 'string' },
-    'models-dir': { type: 'string' },
-    'emotion-model': { type: 'string' },
-    'gender-model': { type: 'string' },
-    'batch-size': { type: 'string' },
-    'no-emotion': { type: 'boolean' },
-    'no-gender': { type: 'boolean' },
-  },
+  options: { ...MODEL_OPTIONS, 'no-emotion': { type: 'boolean' }, 'no-gender': { type: 'boolean' } },
   help: PIPELINE_HELP,
   async run(values, positionals, context) {
     const config = configFromFlags(values);
@@ -35,7 +25,7 @@ export const classifyCommand: Command = {
     await initBackend(config['backend'] as BackendChoice, context.log);
     const tasks = (['emotion', 'gender'] as HeadTask[]).filter((t) => config[`${t}.enabled`]);
     if (tasks.length === 0) throw new UsageError('both heads are disabled; nothing to do');
-    const options = { directory: config['models.directory'] || undefined, download: config['models.download'], batchSize: config['models.batch_size'], log: context.log };
+    const options = headLoadOptions(config, context.log);
     const heads: ClassifierHead[] = [];
     for (const task of tasks) heads.push(await ClassifierHead.load(task, config[`${task}.model`], options));
 

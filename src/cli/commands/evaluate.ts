@@ -1,9 +1,8 @@
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
-import { configFromFlags } from '../common.js';
-import { PIPELINE_HELP } from '../common.js';
+import { MODEL_OPTIONS, PIPELINE_HELP, configFromFlags } from '../common.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
-import { ClassifierHead } from '../../models/classifier.js';
+import { ClassifierHead, headLoadOptions } from '../../models/classifier.js';
 import { listFolderPerClass, listUtkFace, type Sample } from '../../evaluation/datasets.js';
 import { evaluateHead } from '../../evaluation/evaluate.js';
 
@@ -13,13 +12,7 @@ export const evaluateCommand: Command = {
   usage: 'fer2013 FOLDER | utkface FOLDER [--pad 0.4] [--min-age N --max-age N] [options]',
   details: 'fer2013: FOLDER/<class>/<image> scored with the emotion model.\nutkface: chips named age_gender_race_date.jpg.chip.jpg scored with the gender model; --pad widens each chip by that fraction on every side (edge-replicated), closer to the paper\'s looser crops.\nPrints one JSON report: accuracy, per-class accuracy and the confusion matrix.',
   options: {
-    'config': { type: 'string', short: 'c' },
-    'set': { type: 'string', multiple: true },
-    'backend': { type: 'string' },
-    'models-dir': { type: 'string' },
-    'emotion-model': { type: 'string' },
-    'gender-model': { type: 'string' },
-    'batch-size': { type: 'string' },
+    ...MODEL_OPTIONS,
     'pad': { type: 'string' },
     'min-age': { type: 'string' },
     'max-age': { type: 'string' },
@@ -31,7 +24,7 @@ export const evaluateCommand: Command = {
     const config = configFromFlags(values);
     await initBackend(config['backend'] as BackendChoice, context.log);
     const task = dataset === 'fer2013' ? 'emotion' : 'gender';
-    const head = await ClassifierHead.load(task, config[`${task}.model`], { directory: config['models.directory'] || undefined, download: config['models.download'], batchSize: config['models.batch_size'], log: context.log });
+    const head = await ClassifierHead.load(task, config[`${task}.model`], headLoadOptions(config, context.log));
     let samples: Sample[] = dataset === 'fer2013' ? listFolderPerClass(folder, head.labels) : listUtkFace(folder);
     const minAge = values['min-age'] === undefined ? -Infinity : Number(values['min-age']);
     const maxAge = values['max-age'] === undefined ? Infinity : Number(values['max-age']);
