@@ -1,0 +1,78 @@
+/**
+ * Declares every setting of SCHEMA and ROS_SCHEMA as a ROS parameter (values from the params file or
+ * -p overrides, else the schema default) and validates set-parameters requests. The rules are in the
+ * pure parameters.ts; this file is the rclnodejs wiring.
+ */
+import { defaultConfig, type Config } from '../config/schema.js';
+import { defaultRosConfig, type RosConfig } from '../config/ros_schema.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import {
+  PARAMETER_KEYS,
+  PARAMETER_SETTINGS,
+  applyChanges,
+  descriptorMessage,
+  parameterType,
+  toParameterValue,
+  validateParameterChanges,
+  type ParameterKey,
+  type ParameterValue,
+} from './parameters.js';
+import type { RclNode, Rclnodejs } from './rclnodejs_api.js';
+
+export interface Settings {
+  config: Config;
+  ros: RosConfig;
+}
+
+export type ChangeListener = (next: Settings, changed: Partial<Record<ParameterKey, ParameterValue>>) => void;
+
+/**
+ * Declare all parameters and return their start-up values. A bad value in the params file throws a
+ * ConfigError naming the parameter (start-up stops there).
+ */
+export function declareParameters(rcl: Rclnodejs, node: RclNode): Settings {
+  for (const key of PARAMETER_KEYS) {
+    const setting = PARAMETER_SETTINGS[key];
+    const message = descriptorMessage(key);
+    const descriptor = new rcl.ParameterDescriptor(key, parameterType(setting), message.description, message.read_only);
+    // rclnodejs (1.x-2.x) answers describe_parameters without the ranges (it reads a field it never
+    // sets), so the descriptor answers with the message built from the schema.
+    descriptor.toMessage = () => descriptorMessage(key);
+    // Its own range check rejects with an unreadable reason; the set callback below checks the same
+    // ranges and says what is wrong.
+    descriptor.validateParameter = () => undefined;
+    if (!node.hasParameter(key)) node.declareParameter(new rcl.Parameter(key, parameterType(setting), toParameterValue(key, setting.default as ParameterValue)), descriptor);
+  }
+  const declared = PARAMETER_KEYS.map((key) => {
+    const p = node.getParameter(key);
+    return { name: key, type: p.type, value: p.value };
+  });
+  const result = validateParameterChanges(declared, { startup: true });
+  if (!result.successful) throw new ConfigError('parameters', result.reason);
+  return applyChanges(defaultConfig(), defaultRosConfig(), result.changes);
+}
+
+/**
+ * Accept or reject set-parameters requests; accepted changes go to `listener` before ROS stores
+ * them. Read-only parameters are refused by rclnodejs itself.
+ */
+export function watchParameters(node: RclNode, current: () => Settings, listener: ChangeListener, log: Logger): void {
+  node.addOnSetParametersCallback((parameters) => {
+    const { config, ros } = current();
+    const result = validateParameterChanges(
+      parameters.map((p) => ({ name: p.name, type: p.type, value: p.value })),
+      { current: { ...config, ...ros } },
+    );
+    if (!result.successful) {
+      log.warn({ parameters: parameters.map((p) => p.name), reason: result.reason }, 'parameter change rejected');
+      return { successful: false, reason: result.reason };
+    }
+    if (Object.keys(result.changes).length) {
+      const next = applyChanges(config, ros, result.changes);
+      listener(next, result.changes);
+      log.info({ changes: result.changes }, 'parameters changed');
+    }
+    return { successful: true, reason: '' };
+  });
+}
