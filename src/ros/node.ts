@@ -181,12 +181,15 @@ export class FaceClassificationCore {
   /** Debug and explanation images: after the result, so they never delay it. */
   private publishExtras(pipeline: FacePipeline, outputs: Outputs, frame: ConvertedFrame, result: FrameResult, header: HeaderMsg | undefined): void {
     const { ros, config } = this.settings;
+    let bgr: ConvertedFrame['mat'] | undefined;
+    // Converted at most once per frame, and only when an image is published.
+    const frameBgr = (): ConvertedFrame['mat'] => (bgr ??= frameToBgr(frame));
     try {
       if (ros['debug_image.force'] || (ros['debug_image.enabled'] && outputs.debug.subscriptionCount > 0)) {
-        outputs.debug.publish(matToImageMessage(annotate(frameToBgr(frame), result.faces), header));
+        outputs.debug.publish(matToImageMessage(annotate(frameBgr(), result.faces), header));
       }
       if (ros['gbp_image.enabled'] && this.gbpGate.due(performance.now(), ros['gbp_image.max_rate'])) {
-        const image = explanationFrame(pipeline, frameToBgr(frame), result, { method: config['explain.method'] as ExplainMethod, head: config['explain.head'] as HeadTask });
+        const image = explanationFrame(pipeline, frameBgr(), result, { method: config['explain.method'] as ExplainMethod, head: config['explain.head'] as HeadTask });
         if (image) outputs.gbp.publish(matToImageMessage(image, header));
       }
     } catch (error) {
