@@ -12,7 +12,7 @@
 import { FacePipeline, type PipelineOptions } from './pipeline/pipeline.js';
 import { loadConfig } from './config/load.js';
 
-export { FacePipeline, headInputs, type FaceResult, type FrameResult, type StageTimings, type ColorOrder } from './pipeline/pipeline.js';
+export { FacePipeline, headCrops, type HeadCrop, type FaceResult, type FrameResult, type StageTimings, type ColorOrder } from './pipeline/pipeline.js';
 export { ClassifierHead, type Classification, type HeadTask } from './models/classifier.js';
 export { importKerasModel } from './models/keras/import.js';
 export { Network, type NetworkOps } from './models/network.js';

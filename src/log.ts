@@ -1,4 +1,4 @@
-import { pino, type Logger, type Level } from 'pino';
+import { pino, type Logger, type Level, type LoggerOptions as PinoOptions } from 'pino';
 
 export type { Logger };
 
@@ -7,13 +7,15 @@ export interface LoggerOptions {
   name?: string;
   /** File descriptor to write to; the CLI keeps stdout for results and logs to stderr (2). */
   fd?: number;
+  /** pino hooks, e.g. the ROS node's copy of warnings to /rosout. */
+  hooks?: PinoOptions['hooks'];
 }
 
 /** One JSON line per event; per-frame timings go at debug level. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? (process.env.FACE_CLASSIFICATION_LOG_LEVEL as Level | undefined) ?? 'info';
   return pino(
-    { name: options.name ?? 'face-classification', level, base: { pid: undefined, hostname: undefined } },
+    { name: options.name ?? 'face-classification', level, base: { pid: undefined, hostname: undefined }, ...(options.hooks ? { hooks: options.hooks } : {}) },
     pino.destination({ fd: options.fd ?? 2, sync: true }),
   );
 }

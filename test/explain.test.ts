@@ -10,8 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ClassifierHead } from '../src/models/classifier.js';
 import type { NetworkOps } from '../src/models/network.js';
 import { loadConfig } from '../src/config/load.js';
-import { FacePipeline, headInputs } from '../src/pipeline/pipeline.js';
-import { expandBox } from '../src/vision/crop.js';
+import { FacePipeline } from '../src/pipeline/pipeline.js';
 import { readColor, readGray, writeImage } from '../src/vision/image.js';
 import { cv } from '../src/vision/opencv.js';
 import { faceInput } from '../src/vision/preprocess.js';
@@ -418,11 +417,11 @@ test('example images: astronaut with maps pasted, FER faces with saliency and ov
     const { boxes } = pipeline.detect(gray, frame);
     assert.equal(boxes.length, 1);
     const head = pipeline.heads.emotion!;
-    const offsets = config['emotion.offsets'];
-    const inputs = headInputs(gray, boxes, head, offsets, 'pixels');
+    const crops = pipeline.crops(gray, boxes, 'emotion');
+    const inputs = crops.map((crop) => crop.input);
     for (const method of ['gbp', 'gradcam', 'guided-gradcam'] as ExplainMethod[]) {
       const explanations = explainFaces(head, inputs, { method });
-      const faces = explanations.map((e, i) => ({ ...e, box: expandBox(boxes[i]!, offsets, 'pixels', gray.cols, gray.rows), label: `${e.targetLabel} ${e.score.toFixed(2)}` }));
+      const faces = explanations.map((e, i) => ({ ...e, box: crops[i]!.region, label: `${e.targetLabel} ${e.score.toFixed(2)}` }));
       writeImage(outputPath('explain', `astronaut.${method}.png`), renderExplanationFrame(frame, faces, { style: method === 'gbp' ? 'saliency' : 'heatmap' }));
     }
   } finally {

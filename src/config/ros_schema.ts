@@ -3,7 +3,7 @@
  * the same Setting shape as the core SCHEMA, so the node declares them as ROS parameters the same
  * way and the shared YAML file can hold both; the CLI ignores exactly these keys.
  */
-import type { Setting } from './schema.js';
+import { defaultsOf, type Setting, type ValuesOf } from './schema.js';
 
 export const ROS_SCHEMA = {
   'image_transport': { type: 'string', default: 'raw', choices: ['raw', 'compressed'], description: 'raw: subscribe to `image` (sensor_msgs/Image); compressed: subscribe to `image/compressed` (sensor_msgs/CompressedImage, JPEG or PNG)' },
@@ -22,17 +22,14 @@ export const ROS_SCHEMA = {
 } as const satisfies Record<string, Setting>;
 
 export type RosKey = keyof typeof ROS_SCHEMA;
-type ValueOf<S> = S extends { default: infer T } ? (T extends string ? string : T extends number ? number : T extends boolean ? boolean : never) : never;
 
 /** The node-only settings, flat and typed like Config. */
-export type RosConfig = { -readonly [K in RosKey]: ValueOf<(typeof ROS_SCHEMA)[K]> };
+export type RosConfig = ValuesOf<typeof ROS_SCHEMA>;
 
 export const ROS_KEYS = Object.keys(ROS_SCHEMA) as RosKey[];
 
 export function defaultRosConfig(): RosConfig {
-  const config: Partial<Record<RosKey, string | number | boolean>> = {};
-  for (const key of ROS_KEYS) config[key] = ROS_SCHEMA[key].default;
-  return config as RosConfig;
+  return defaultsOf(ROS_SCHEMA);
 }
 
 /**

@@ -57,20 +57,25 @@ export const SCHEMA = {
   'explain.head': string({ default: 'emotion', choices: ['emotion', 'gender'], runtime: true, description: 'which head to explain' }),
 } as const satisfies Record<string, Setting>;
 
-export type ConfigKey = keyof typeof SCHEMA;
-type ValueOf<S> = S extends { default: infer T } ? (T extends readonly number[] ? number[] : T extends string ? string : T extends number ? number : T extends boolean ? boolean : never) : never;
+/** The value type a setting holds. */
+export type SettingValue<S> = S extends { default: infer T } ? (T extends readonly number[] ? number[] : T extends string ? string : T extends number ? number : T extends boolean ? boolean : never) : never;
+/** Flat, typed values of a whole schema. */
+export type ValuesOf<T extends Record<string, Setting>> = { -readonly [K in keyof T]: SettingValue<T[K]> };
 
+/** Every setting of `schema` at its default (arrays copied, so callers may change them). */
+export function defaultsOf<T extends Record<string, Setting>>(schema: T): ValuesOf<T> {
+  const values: Record<string, Setting['default']> = {};
+  for (const [key, setting] of Object.entries(schema)) values[key] = Array.isArray(setting.default) ? [...setting.default] : setting.default;
+  return values as ValuesOf<T>;
+}
+
+export type ConfigKey = keyof typeof SCHEMA;
 /** The whole configuration, flat and typed: `config['haar.scale_factor']` is a number. */
-export type Config = { -readonly [K in ConfigKey]: ValueOf<(typeof SCHEMA)[K]> };
+export type Config = ValuesOf<typeof SCHEMA>;
 export type ConfigValue = Config[ConfigKey];
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as ConfigKey[];
 
 export function defaultConfig(): Config {
-  const config: Partial<Record<ConfigKey, ConfigValue>> = {};
-  for (const key of CONFIG_KEYS) {
-    const value = SCHEMA[key].default as ConfigValue;
-    config[key] = Array.isArray(value) ? [...value] : value;
-  }
-  return config as Config;
+  return defaultsOf(SCHEMA);
 }

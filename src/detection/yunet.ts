@@ -6,6 +6,7 @@
  * * stride, size = exp(log-size) * stride; then threshold, top-k and NMS.
  */
 import { cv, type Mat } from '../vision/opencv.js';
+import { iou } from '../vision/crop.js';
 import { ModelFileError, errorMessage } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../models/resolve.js';
 import type { Config } from '../config/schema.js';
@@ -42,14 +43,6 @@ function blobValues(blob: Mat): Float32Array {
 
 const clamp01 = (v: number): number => Math.min(1, Math.max(0, v));
 
-function overlap(a: Candidate, b: Candidate): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  return inter / (a.width * a.height + b.width * b.height - inter);
-}
-
 /**
  * Greedy NMS over the `topK` best candidates, as cv::dnn::NMSBoxes does. Written here because the
  * binding's NMSBoxes ignores its top_k argument.
@@ -58,7 +51,7 @@ function nms(candidates: Candidate[], threshold: number, topK: number): Candidat
   const sorted = [...candidates].sort((a, b) => b.score - a.score).slice(0, topK);
   const kept: Candidate[] = [];
   for (const c of sorted) {
-    if (kept.every((k) => overlap(k, c) <= threshold)) kept.push(c);
+    if (kept.every((k) => iou(k, c) <= threshold)) kept.push(c);
   }
   return kept;
 }

@@ -6,11 +6,12 @@ import { initBackend, type BackendChoice } from '../backend.js';
 import { cv, type Mat } from '../vision/opencv.js';
 import { cropGray, expandBox, type Box, type OffsetUnit } from '../vision/crop.js';
 import { faceInput } from '../vision/preprocess.js';
+import { toBgr, type ColorOrder } from '../vision/image.js';
 import { ImageError } from '../errors.js';
 import { createDetector } from '../detection/create.js';
 import type { FaceDetector } from '../detection/detector.js';
 
-export type ColorOrder = 'bgr' | 'rgb';
+export type { ColorOrder };
 
 /** One face of a frame, with both heads' answers. */
 export interface FaceResult {
@@ -45,11 +46,18 @@ export interface PipelineOptions {
   log?: Logger;
 }
 
+/** What one head sees of one face: the frame region it was cropped from and the preprocessed input. */
+export interface HeadCrop {
+  /** The face box grown by the head's offsets and clipped to the frame. */
+  region: Box;
+  input: Float32Array;
+}
+
 /** Crops of every face of a frame for one head, ready for a single batched call. */
-export function headInputs(gray: Mat, boxes: readonly Box[], head: ClassifierHead, offsets: readonly number[], unit: OffsetUnit): Float32Array[] {
+export function headCrops(gray: Mat, boxes: readonly Box[], head: ClassifierHead, offsets: readonly number[], unit: OffsetUnit): HeadCrop[] {
   return boxes.map((box) => {
     const region = expandBox(box, offsets, unit, gray.cols, gray.rows);
-    return faceInput(cropGray(gray, region), head.inputHeight, head.inputWidth, head.scaling);
+    return { region, input: faceInput(cropGray(gray, region), head.inputHeight, head.inputWidth, head.scaling) };
   });
 }
 
@@ -108,17 +116,23 @@ export class FacePipeline {
     return { boxes, scale };
   }
 
+  /** The crops `task`'s head takes from a gray frame for these face boxes, with the configured offsets. */
+  crops(gray: Mat, boxes: readonly Box[], task: HeadTask): HeadCrop[] {
+    const head = this.heads[task];
+    if (!head) return [];
+    return headCrops(gray, boxes, head, this.config[`${task}.offsets`], this.config['crop.offset_unit'] as OffsetUnit);
+  }
+
   /** Classify given face boxes of a frame: one batched call per enabled head. */
   classify(gray: Mat, boxes: readonly (Box & { score: number })[], timings: StageTimings): FaceResult[] {
     const c = this.config;
-    const unit = c['crop.offset_unit'] as OffsetUnit;
     const faces: FaceResult[] = boxes.map((b, id) => ({ id, box: { x: b.x, y: b.y, width: b.width, height: b.height }, score: b.score }));
     if (faces.length === 0) return faces;
     for (const task of ['emotion', 'gender'] as const) {
       const head = this.heads[task];
       if (!head || !c[`${task}.enabled`]) continue;
       let t = performance.now();
-      const inputs = headInputs(gray, boxes, head, c[`${task}.offsets`], unit);
+      const inputs = this.crops(gray, boxes, task).map((crop) => crop.input);
       timings.cropMs += performance.now() - t;
       t = performance.now();
       head.predict(inputs).forEach((answer, i) => (faces[i]![task] = answer));
@@ -134,7 +148,7 @@ export class FacePipeline {
     const start = performance.now();
     if (frame.empty || frame.rows === 0 || frame.cols === 0) throw new ImageError('frame', 'is empty');
     if (frame.depth !== cv.CV_8U) throw new ImageError('frame', 'must be 8-bit');
-    const bgr = frame.channels === 1 ? undefined : toBgrOrder(frame, colorOrder);
+    const bgr = frame.channels === 1 ? undefined : toBgr(frame, colorOrder);
     const gray = bgr ? bgr.cvtColor(cv.COLOR_BGR2GRAY) : frame;
     const timings: StageTimings = { detectMs: 0, cropMs: 0, emotionMs: 0, genderMs: 0, totalMs: 0 };
     let t = performance.now();
@@ -151,12 +165,6 @@ export class FacePipeline {
     this.heads.gender?.dispose();
     this.detector.dispose?.();
   }
-}
-
-function toBgrOrder(frame: Mat, order: ColorOrder): Mat {
-  if (frame.channels === 3) return order === 'rgb' ? frame.cvtColor(cv.COLOR_RGB2BGR) : frame;
-  if (frame.channels === 4) return frame.cvtColor(order === 'rgb' ? cv.COLOR_RGBA2BGR : cv.COLOR_BGRA2BGR);
-  throw new ImageError('frame', `has ${frame.channels} channels; 1, 3 or 4 expected`);
 }
 
 export function roundTimings(t: StageTimings): StageTimings {

@@ -6,8 +6,7 @@
  */
 import type { Mat } from '../vision/opencv.js';
 import { toGray } from '../vision/image.js';
-import { expandBox, type OffsetUnit } from '../vision/crop.js';
-import { headInputs, type FacePipeline, type FrameResult } from '../pipeline/pipeline.js';
+import type { FacePipeline, FrameResult } from '../pipeline/pipeline.js';
 import { explainFaces } from '../explain/explainer.js';
 import { renderExplanationFrame, type FrameMap } from '../explain/render.js';
 import type { ExplainMethod } from '../explain/types.js';
@@ -41,15 +40,11 @@ export function explanationFrame(pipeline: FacePipeline, frameBgr: Mat, result: 
   const head = pipeline.heads[settings.head];
   if (!head) return undefined;
   if (result.faces.length === 0) return frameBgr;
-  const config = pipeline.config;
-  const offsets = config[`${settings.head}.offsets`];
-  const unit = config['crop.offset_unit'] as OffsetUnit;
-  const gray = toGray(frameBgr);
-  const boxes = result.faces.map((face) => face.box);
-  const explanations = explainFaces(head, headInputs(gray, boxes, head, offsets, unit), { method: settings.method });
+  const crops = pipeline.crops(toGray(frameBgr), result.faces.map((face) => face.box), settings.head);
+  const explanations = explainFaces(head, crops.map((crop) => crop.input), { method: settings.method });
   const maps: FrameMap[] = explanations.map((explanation, i) => ({
     ...explanation,
-    box: expandBox(boxes[i]!, offsets, unit, gray.cols, gray.rows),
+    box: crops[i]!.region,
     label: `${explanation.targetLabel} (${explanation.method})`,
   }));
   return renderExplanationFrame(frameBgr, maps);

@@ -4,7 +4,7 @@
  * Malformed input throws ImageError with the reason; the node logs it and skips the frame.
  */
 import { cv, type Mat } from '../vision/opencv.js';
-import { decodeColor } from '../vision/image.js';
+import { decodeColor, toBgr } from '../vision/image.js';
 import { ImageError } from '../errors.js';
 import type { ColorOrder } from '../pipeline/pipeline.js';
 
@@ -135,8 +135,5 @@ export function compressedMessageToMat(msg: CompressedImageMessageLike, source =
 
 /** 8-bit BGR version of a converted frame, for drawing the debug image. */
 export function frameToBgr(frame: ConvertedFrame): Mat {
-  const { mat, colorOrder } = frame;
-  if (mat.channels === 1) return mat.cvtColor(cv.COLOR_GRAY2BGR);
-  if (mat.channels === 4) return mat.cvtColor(colorOrder === 'rgb' ? cv.COLOR_RGBA2BGR : cv.COLOR_BGRA2BGR);
-  return colorOrder === 'rgb' ? mat.cvtColor(cv.COLOR_RGB2BGR) : mat;
+  return toBgr(frame.mat, frame.colorOrder);
 }

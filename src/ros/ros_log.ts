@@ -4,7 +4,7 @@
  * echo /rosout`. The ROS logger is attached once the node exists (start-up errors before that only
  * reach stderr, which `ros2 launch` shows).
  */
-import { pino, type Level, type Logger } from 'pino';
+import { createLogger, type Logger } from '../log.js';
 import type { RclLogger } from './rclnodejs_api.js';
 
 /** pino's numeric levels. */
@@ -34,28 +34,22 @@ export function rosText(args: readonly unknown[]): string {
 
 export function createRosLog(name = 'face_classification'): RosLog {
   let ros: RclLogger | undefined;
-  const level = (process.env.FACE_CLASSIFICATION_LOG_LEVEL as Level | undefined) ?? 'info';
-  const log = pino(
-    {
-      name,
-      level,
-      base: { pid: undefined, hostname: undefined },
-      hooks: {
-        logMethod(args, method, levelValue) {
-          if (ros && levelValue >= WARN) {
-            const text = rosText(args);
-            try {
-              if (levelValue >= ERROR) ros.error(text);
-              else ros.warn(text);
-            } catch {
-              // The ROS context may already be shut down; stderr still has the line.
-            }
+  const log = createLogger({
+    name,
+    hooks: {
+      logMethod(args, method, levelValue) {
+        if (ros && levelValue >= WARN) {
+          const text = rosText(args);
+          try {
+            if (levelValue >= ERROR) ros.error(text);
+            else ros.warn(text);
+          } catch {
+            // The ROS context may already be shut down; stderr still has the line.
           }
-          method.apply(this, args);
-        },
+        }
+        method.apply(this, args);
       },
     },
-    pino.destination({ fd: 2, sync: true }),
-  );
+  });
   return { log, attach: (logger) => (ros = logger) };
 }

@@ -59,10 +59,21 @@ export function toGray(frame: Mat): Mat {
   return frame.cvtColor(frame.channels === 4 ? cv.COLOR_BGRA2GRAY : cv.COLOR_BGR2GRAY);
 }
 
-/** 8-bit BGR view of a frame, for drawing. */
-export function toBgr(frame: Mat): Mat {
-  if (frame.channels === 3) return frame;
-  return frame.cvtColor(frame.channels === 4 ? cv.COLOR_BGRA2BGR : cv.COLOR_GRAY2BGR);
+/** Channel order of a 3- or 4-channel frame. */
+export type ColorOrder = 'bgr' | 'rgb';
+
+/** 8-bit BGR version of a gray, BGR/RGB or BGRA/RGBA frame (the frame itself when it is BGR already). */
+export function toBgr(frame: Mat, order: ColorOrder = 'bgr'): Mat {
+  switch (frame.channels) {
+    case 1:
+      return frame.cvtColor(cv.COLOR_GRAY2BGR);
+    case 3:
+      return order === 'rgb' ? frame.cvtColor(cv.COLOR_RGB2BGR) : frame;
+    case 4:
+      return frame.cvtColor(order === 'rgb' ? cv.COLOR_RGBA2BGR : cv.COLOR_BGRA2BGR);
+    default:
+      throw new ImageError('frame', `has ${frame.channels} channels; 1, 3 or 4 expected`);
+  }
 }
 
 export function writeImage(file: string, image: Mat): void {

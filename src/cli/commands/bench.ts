@@ -9,7 +9,6 @@ import { cv, type Mat } from '../../vision/opencv.js';
 import { sharedDir } from '../../paths.js';
 import { ImageError } from '../../errors.js';
 import { timeExplanations } from '../../explain/timing.js';
-import { headInputs } from '../../pipeline/pipeline.js';
 
 export interface Summary {
   median: number;
@@ -85,7 +84,7 @@ export const benchCommand: Command = {
     const gray = frame.cvtColor(cv.COLOR_BGR2GRAY);
     const { boxes } = pipeline.detect(gray, frame);
     if (emotionHead && boxes.length > 0) {
-      const face = headInputs(gray, boxes.slice(0, 1), emotionHead, config['emotion.offsets'], config['crop.offset_unit'] as 'pixels' | 'fraction');
+      const face = pipeline.crops(gray, boxes.slice(0, 1), 'emotion').map((crop) => crop.input);
       for (const method of ['gbp', 'gradcam'] as const) {
         const [one, eight] = timeExplanations(emotionHead, face, [1, 8], { method });
         explain[method] = { batch1Ms: round2(one!.perFaceMs), batch8PerFaceMs: round2(eight!.perFaceMs) };

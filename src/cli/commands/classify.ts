@@ -3,14 +3,10 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { MODEL_OPTIONS, PIPELINE_HELP, configFromFlags, expandImageInputs } from '../common.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
-import { ClassifierHead, headLoadOptions, type Classification, type HeadTask } from '../../models/classifier.js';
+import { ClassifierHead, headLoadOptions, type HeadTask } from '../../models/classifier.js';
+import { classificationJson } from './results.js';
 import { readGray } from '../../vision/image.js';
 import { faceInput } from '../../vision/preprocess.js';
-
-/** The JSON shape of one head's answer: label, its confidence and every class's score by name. */
-export function classificationJson(head: ClassifierHead, answer: Classification): { label: string; confidence: number; scores: Record<string, number> } {
-  return { label: answer.label, confidence: answer.confidence, scores: Object.fromEntries(head.labels.map((l, i) => [l, answer.scores[i]!])) };
-}
 
 export const classifyCommand: Command = {
   name: 'classify',
@@ -44,7 +40,7 @@ export const classifyCommand: Command = {
       const answers = heads.map((head) => head.predict(decoded.map((d) => faceInput(d.gray, head.inputHeight, head.inputWidth, head.scaling))));
       decoded.forEach((d, i) => {
         const line: Record<string, unknown> = { file: path.relative(process.cwd(), d.file) || d.file };
-        heads.forEach((head, h) => (line[head.task] = classificationJson(head, answers[h]![i]!)));
+        heads.forEach((head, h) => (line[head.task] = classificationJson(head.labels, answers[h]![i]!)));
         context.emit(line);
       });
     }

@@ -4,10 +4,9 @@ import type { CliContext, Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { PIPELINE_HELP, PIPELINE_OPTIONS, configFromFlags, expandImageInputs } from '../common.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
-import type { Config } from '../../config/schema.js';
-import { ClassifierHead, type HeadTask } from '../../models/classifier.js';
-import { FacePipeline, headInputs } from '../../pipeline/pipeline.js';
-import { expandBox, type Box, type OffsetUnit } from '../../vision/crop.js';
+import { ClassifierHead, headLoadOptions, type HeadTask } from '../../models/classifier.js';
+import { FacePipeline } from '../../pipeline/pipeline.js';
+import type { Box } from '../../vision/crop.js';
 import { readColor, readGray, writeImage } from '../../vision/image.js';
 import { cv, type Mat } from '../../vision/opencv.js';
 import { faceInput } from '../../vision/preprocess.js';
@@ -55,19 +54,12 @@ function facesOfCrop(file: string, head: ClassifierHead): { faces: Face[]; frame
   return { faces: [{ id: 0, box, region: box, input: faceInput(gray, head.inputHeight, head.inputWidth, head.scaling) }], frame: undefined };
 }
 
-function facesOfPhoto(file: string, pipeline: FacePipeline, head: ClassifierHead, config: Config): { faces: Face[]; frame: Mat } {
+function facesOfPhoto(file: string, pipeline: FacePipeline, head: ClassifierHead): { faces: Face[]; frame: Mat } {
   const frame = readColor(file);
   const gray = frame.cvtColor(cv.COLOR_BGR2GRAY);
   const { boxes } = pipeline.detect(gray, frame);
-  const offsets = config[`${head.task}.offsets`];
-  const unit = config['crop.offset_unit'] as OffsetUnit;
-  const inputs = headInputs(gray, boxes, head, offsets, unit);
-  const faces = boxes.map((b, id) => ({
-    id,
-    box: { x: b.x, y: b.y, width: b.width, height: b.height },
-    region: expandBox(b, offsets, unit, gray.cols, gray.rows),
-    input: inputs[id]!,
-  }));
+  const crops = pipeline.crops(gray, boxes, head.task);
+  const faces = boxes.map((b, id) => ({ id, box: { x: b.x, y: b.y, width: b.width, height: b.height }, ...crops[id]! }));
   return { faces, frame };
 }
 
@@ -152,8 +144,7 @@ export const explainCommand: Command = {
     let head: ClassifierHead;
     if (values['crops']) {
       await initBackend(config['backend'] as BackendChoice, context.log);
-      const load = { directory: config['models.directory'] || undefined, download: config['models.download'], batchSize: config['models.batch_size'], log: context.log };
-      head = await ClassifierHead.load(task, config[`${task}.model`], load);
+      head = await ClassifierHead.load(task, config[`${task}.model`], headLoadOptions(config, context.log));
     } else {
       pipeline = await FacePipeline.create(config, { log: context.log });
       head = pipeline.heads[task]!;
@@ -169,7 +160,7 @@ export const explainCommand: Command = {
       for (const file of files) {
         if (context.interrupted.value) break;
         try {
-          const { faces, frame } = pipeline ? facesOfPhoto(file, pipeline, head, config) : facesOfCrop(file, head);
+          const { faces, frame } = pipeline ? facesOfPhoto(file, pipeline, head) : facesOfCrop(file, head);
           explainFile(file, faces, frame, head, settings, context);
           for (const face of faces) if (pool.length < TIMING_POOL) pool.push(face.input);
         } catch (error) {

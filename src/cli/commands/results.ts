@@ -3,7 +3,16 @@ import { roundTimings } from '../../pipeline/pipeline.js';
 import type { FacePipeline } from '../../pipeline/pipeline.js';
 import type { Classification } from '../../models/classifier.js';
 
-function head(labels: string[], answer: Classification | undefined): unknown {
+export interface ClassificationJson {
+  label: string;
+  confidence: number;
+  scores: Record<string, number>;
+}
+
+/** One head's answer as JSON: label, confidence and every class's score by name (6 decimals). */
+export function classificationJson(labels: readonly string[], answer: Classification): ClassificationJson;
+export function classificationJson(labels: readonly string[], answer: Classification | undefined): ClassificationJson | undefined;
+export function classificationJson(labels: readonly string[], answer: Classification | undefined): ClassificationJson | undefined {
   if (!answer) return undefined;
   return { label: answer.label, confidence: round(answer.confidence), scores: Object.fromEntries(labels.map((l, i) => [l, round(answer.scores[i]!)])) };
 }
@@ -22,8 +31,8 @@ export function frameJson(pipeline: FacePipeline, result: FrameResult): Record<s
       id: f.id,
       box: f.box,
       score: round(f.score),
-      emotion: head(pipeline.heads.emotion?.labels ?? [], f.emotion),
-      gender: head(pipeline.heads.gender?.labels ?? [], f.gender),
+      emotion: classificationJson(pipeline.heads.emotion?.labels ?? [], f.emotion),
+      gender: classificationJson(pipeline.heads.gender?.labels ?? [], f.gender),
     })),
     timings: roundTimings(result.timings),
   };
