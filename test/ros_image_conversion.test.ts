@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cv, type Mat } from '../src/vision/opencv.js';
 import { ImageError } from '../src/errors.js';
+import { FrameError } from '../src/ros/frame_errors.js';
 import { compressedMessageToMat, frameToBgr, imageMessageToMat, SUPPORTED_ENCODINGS, type ImageMessageLike } from '../src/ros/image_conversion.js';
 
 const W = 6;
@@ -111,12 +112,10 @@ test('every supported encoding is covered above', () => {
   assert.deepEqual([...SUPPORTED_ENCODINGS].sort(), ['bgr8', 'bgra8', 'mono16', 'mono8', 'rgb8', 'rgba8', 'uyvy', 'yuv422', 'yuv422_yuy2', 'yuyv']);
 });
 
-test('data longer than step * height is accepted; the Mat owns a copy of the pixels', () => {
+test('the Mat owns a copy of the pixels (the message buffer may be reused)', () => {
   const msg = message('bgr8', card.map((row) => row.flat()), 0);
-  const longer = new Uint8Array(msg.data.length + 10);
-  longer.set(msg.data as Uint8Array);
-  const frame = imageMessageToMat({ ...msg, data: longer });
-  longer.fill(0);
+  const frame = imageMessageToMat(msg);
+  (msg.data as Uint8Array).fill(0);
   assert.deepEqual(pixels(frame.mat), card);
 });
 
@@ -130,6 +129,7 @@ test('malformed images throw ImageError naming the reason', () => {
   const good = message('bgr8', card.map((row) => row.flat()), 0);
   const cases: [Partial<ImageMessageLike>, RegExp][] = [
     [{ data: (good.data as Uint8Array).subarray(0, good.step * H - 1) }, /data has \d+ bytes, step \* height = \d+ expected/],
+    [{ data: new Uint8Array(good.step * H + 10) }, /data has 82 bytes, step \* height = 72 expected/],
     [{ encoding: '32FC1' }, /unsupported encoding "32FC1"/],
     [{ encoding: '' }, /unsupported encoding/],
     [{ step: W * 3 - 1 }, /step 17 is smaller than width \* 3 bytes = 18/],
@@ -137,7 +137,7 @@ test('malformed images throw ImageError naming the reason', () => {
     [{ height: -1 }, /width and height must be positive/],
   ];
   for (const [change, reason] of cases) {
-    assert.throws(() => imageMessageToMat({ ...good, ...change }, '/camera/image'), (error: unknown) => error instanceof ImageError && reason.test(error.message) && error.message.includes('/camera/image'), JSON.stringify(Object.keys(change)));
+    assert.throws(() => imageMessageToMat({ ...good, ...change }, '/camera/image'), (error: unknown) => error instanceof FrameError && reason.test(error.message) && error.message.includes('/camera/image'), JSON.stringify(Object.keys(change)));
   }
   const odd = { height: 1, width: 3, encoding: 'yuyv', is_bigendian: 0, step: 6, data: new Uint8Array(6) };
   assert.throws(() => imageMessageToMat(odd), /needs an even width/);

@@ -10,6 +10,9 @@ export const ROS_SCHEMA = {
   'qos.reliability': { type: 'string', default: 'best_effort', choices: ['best_effort', 'reliable'], description: 'reliability of the image subscription (default: the sensor data profile, best effort)' },
   'qos.depth': { type: 'integer', default: 5, min: 1, max: 1000, description: 'history depth of the image subscription (sensor data profile: 5); only the newest frame is processed anyway' },
 
+  'input.max_pixels': { type: 'integer', default: 33177600, min: 1, max: 1073741824, runtime: true, description: 'largest input frame in pixels (width * height; default 8K UHD, 7680 x 4320); larger frames are skipped, compressed ones before decoding' },
+  'input.truncated': { type: 'string', default: 'skip', choices: ['skip', 'process'], runtime: true, description: 'a truncated JPEG or PNG: skip the frame, or process what decodes (the missing part is gray)' },
+
   'debug_image.enabled': { type: 'bool', default: true, runtime: true, description: 'publish ~/debug_image (annotated frames) while someone subscribes to it' },
   'debug_image.force': { type: 'bool', default: false, runtime: true, description: 'publish ~/debug_image even when nobody subscribes (e.g. for rosbag)' },
   'gbp_image.enabled': { type: 'bool', default: false, runtime: true, description: 'publish ~/gbp_image: guided-backpropagation maps of the faces (costly)' },

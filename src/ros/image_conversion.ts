@@ -1,12 +1,16 @@
 /**
  * sensor_msgs/Image and sensor_msgs/CompressedImage -> OpenCV frames for the pipeline. Pure: plain
  * message-shaped objects in, a Mat out, no ROS needed, so every encoding is unit-tested without ROS.
- * Malformed input throws ImageError with the reason; the node logs it and skips the frame.
+ * Malformed input throws FrameError (an ImageError) with the reason's code and text; the node counts
+ * it, logs it (throttled) and skips the frame. Compressed bytes are checked before decoding
+ * (input_guard.ts): size from the header, completeness, signature.
  */
 import { cv, type Mat } from '../vision/opencv.js';
 import { decodeColor, toBgr } from '../vision/image.js';
-import { ImageError } from '../errors.js';
 import type { ColorOrder } from '../pipeline/pipeline.js';
+import { ImageError, errorMessage } from '../errors.js';
+import { FrameError } from './frame_errors.js';
+import { DEFAULT_INPUT_LIMITS, checkCompressed, checkPixelCount, type InputLimits } from './input_guard.js';
 
 /** The fields of sensor_msgs/Image the conversion reads (rclnodejs hands `data` as a Uint8Array). */
 export interface ImageMessageLike {
@@ -94,20 +98,22 @@ function isCount(n: unknown): n is number {
 }
 
 /**
- * sensor_msgs/Image -> Mat. `step` (bytes per row, rows may be padded) is honoured; data longer than
- * step * height is accepted, shorter is an error. mono16 honours is_bigendian.
+ * sensor_msgs/Image -> Mat. `step` (bytes per row, rows may be padded) is honoured; data must be
+ * exactly step * height bytes (the message definition's size: anything else means the publisher
+ * got width, height or step wrong). mono16 honours is_bigendian; 8-bit encodings have no byte order.
  */
-export function imageMessageToMat(msg: ImageMessageLike, source = 'sensor_msgs/Image'): ConvertedFrame {
+export function imageMessageToMat(msg: ImageMessageLike, source = 'sensor_msgs/Image', limits: InputLimits = DEFAULT_INPUT_LIMITS): ConvertedFrame {
   const encoding = String(msg.encoding ?? '').trim().toLowerCase();
   const info = ENCODINGS[encoding];
-  if (!info) throw new ImageError(source, `unsupported encoding "${msg.encoding}" (supported: ${SUPPORTED_ENCODINGS.join(', ')})`);
+  if (!info) throw new FrameError('unsupported_encoding', source, `unsupported encoding "${msg.encoding}" (supported: ${SUPPORTED_ENCODINGS.join(', ')})`);
   const { width, height, step } = msg;
-  if (!isCount(width) || !isCount(height)) throw new ImageError(source, `has size ${width}x${height}; width and height must be positive`);
-  if (info.type === cv.CV_8UC2 && width % 2 !== 0) throw new ImageError(source, `${encoding} needs an even width (pixel pairs share U and V), got ${width}`);
+  if (!isCount(width) || !isCount(height)) throw new FrameError('bad_dimensions', source, `has size ${width}x${height}; width and height must be positive integers`);
+  checkPixelCount(width, height, source, limits);
+  if (info.type === cv.CV_8UC2 && width % 2 !== 0) throw new FrameError('bad_dimensions', source, `${encoding} needs an even width (pixel pairs share U and V), got ${width}`);
   const rowBytes = width * info.bytes;
-  if (!Number.isInteger(step) || step < rowBytes) throw new ImageError(source, `step ${step} is smaller than width * ${info.bytes} bytes = ${rowBytes}`);
+  if (!Number.isInteger(step) || step < rowBytes) throw new FrameError('bad_step', source, `step ${step} is smaller than width * ${info.bytes} bytes = ${rowBytes}`);
   const length = msg.data?.length ?? 0;
-  if (length < step * height) throw new ImageError(source, `data has ${length} bytes, step * height = ${step * height} expected`);
+  if (length !== step * height) throw new FrameError('data_size', source, `data has ${length} bytes, step * height = ${step * height} expected`);
   // The Mat is built over the message's bytes with its row stride, then copied: the copy owns its
   // memory (the message buffer may be reused by rclnodejs) and drops the row padding. OpenCV aborts
   // the process (not a catchable error) on a stride that is not a multiple of the channel size, as an
@@ -124,13 +130,22 @@ export function imageMessageToMat(msg: ImageMessageLike, source = 'sensor_msgs/I
   return info.convert(view.copy(), !!msg.is_bigendian);
 }
 
-/** sensor_msgs/CompressedImage (JPEG, PNG, anything OpenCV decodes) -> 8-bit BGR. */
-export function compressedMessageToMat(msg: CompressedImageMessageLike, source = 'sensor_msgs/CompressedImage'): ConvertedFrame {
-  const format = String(msg.format ?? '').toLowerCase();
-  // compressed_depth_image_transport prefixes a header to the PNG; it is a depth map, not a photo.
-  if (format.includes('compresseddepth')) throw new ImageError(source, `format "${msg.format}" is a compressed depth image, not a camera image`);
+/**
+ * sensor_msgs/CompressedImage (JPEG, PNG, or another still image OpenCV decodes) -> 8-bit BGR. The
+ * bytes are checked first (format, signature, size, completeness); only then decoded.
+ */
+export function compressedMessageToMat(msg: CompressedImageMessageLike, source = 'sensor_msgs/CompressedImage', limits: InputLimits = DEFAULT_INPUT_LIMITS): ConvertedFrame {
   const bytes = asBuffer(msg.data ?? []);
-  return { mat: decodeColor(bytes, `${source} (${msg.format || 'unknown format'})`), colorOrder: 'bgr' };
+  checkCompressed(String(msg.format ?? ''), bytes, source, limits);
+  let mat: Mat;
+  try {
+    mat = decodeColor(bytes, `${source} (${msg.format || 'unknown format'})`);
+  } catch (error) {
+    throw new FrameError('undecodable', source, `${msg.format || 'unknown format'} bytes do not decode (${error instanceof ImageError ? error.reason : errorMessage(error)})`);
+  }
+  // Containers whose header is not read before decoding are held to the same limit after it.
+  checkPixelCount(mat.cols, mat.rows, source, limits);
+  return { mat, colorOrder: 'bgr' };
 }
 
 /** 8-bit BGR version of a converted frame, for drawing the debug image. */
