@@ -43,10 +43,10 @@ test('slow frames WARN then ERROR; many drops WARN; skipped frames WARN, all fai
   });
   assert.equal(drops.level, DiagnosticLevel.WARN);
   assert.match(drops.message, /8 of 10 frames dropped/);
-  const skipped = window((s) => { s.input(100); s.input(200); s.error('image /image: unsupported encoding "32FC1"'); s.output(times(20)); });
+  const skipped = window((s) => { s.input(100); s.input(200); s.skip('unsupported_encoding', 'image /image: unsupported encoding "32FC1"'); s.output(times(20)); });
   assert.equal(skipped.level, DiagnosticLevel.WARN);
   assert.match(skipped.message, /1 frames skipped: image \/image: unsupported encoding/);
-  assert.equal(window((s) => { s.input(100); s.error('bad'); }).level, DiagnosticLevel.ERROR);
+  assert.equal(window((s) => { s.input(100); s.skip('data_size', 'bad'); }).level, DiagnosticLevel.ERROR);
 });
 
 test('no input for longer than the timeout WARNs while active; an inactive node is OK', () => {
@@ -54,7 +54,7 @@ test('no input for longer than the timeout WARNs while active; an inactive node 
   stats.input(0);
   const quiet = diagnosticStatus(stats.snapshot(6000), thresholds, context);
   assert.equal(quiet.level, DiagnosticLevel.WARN);
-  assert.match(quiet.message, /no image on \/image for 6.0 s/);
+  assert.match(quiet.message, /no input on \/image for 6.0 s/);
   const inactive = diagnosticStatus(stats.snapshot(12000), thresholds, { ...context, active: false });
   assert.equal(inactive.level, DiagnosticLevel.OK);
   assert.equal(inactive.message, 'not active');
@@ -71,4 +71,50 @@ test('snapshots start a new window but keep totals', () => {
   assert.equal(second.inputs, 0);
   assert.equal(second.outputs, 0);
   assert.deepEqual(second.totals, { inputs: 1, outputs: 1, drops: 1, errors: 0 });
+});
+
+test('the camera stops and comes back: OK, WARN "no input for N s" while silent, OK again', () => {
+  const stats = new FrameStats(0);
+  const levels: number[] = [];
+  let t = 0;
+  for (; t < 3000; t += 100) stats.input(t), stats.output(times(20));
+  levels.push(diagnosticStatus(stats.snapshot(t), thresholds, context).level);
+  t = 12000;
+  const silent = diagnosticStatus(stats.snapshot(t), thresholds, context);
+  levels.push(silent.level);
+  assert.match(silent.message, /no input on \/image for 9.1 s/);
+  for (const end = t + 1000; t < end; t += 100) stats.input(t), stats.output(times(20));
+  levels.push(diagnosticStatus(stats.snapshot(t), thresholds, context).level);
+  assert.deepEqual(levels, [DiagnosticLevel.OK, DiagnosticLevel.WARN, DiagnosticLevel.OK]);
+});
+
+test('a lifecycle node activated after a long wait starts its no-input clock at activation', () => {
+  const stats = new FrameStats(0);
+  stats.expectInput(60_000);
+  assert.equal(diagnosticStatus(stats.snapshot(61_000), thresholds, context).level, DiagnosticLevel.OK);
+});
+
+test('skipped frames are counted per reason in the values, every reason listed', () => {
+  const stats = new FrameStats(0);
+  stats.skip('data_size', 'a');
+  stats.skip('data_size', 'b');
+  stats.skip('truncated', 'c');
+  stats.output(times(20));
+  const status = diagnosticStatus(stats.snapshot(1000), thresholds, context);
+  assert.equal(value(status, 'skipped.data_size'), '2');
+  assert.equal(value(status, 'skipped.truncated'), '1');
+  assert.equal(value(status, 'skipped.unsupported_encoding'), '0');
+  assert.equal(value(status, 'total_skipped'), '3');
+  // Totals survive the window.
+  assert.equal(value(diagnosticStatus(stats.snapshot(2000), thresholds, context), 'skipped.data_size'), '2');
+});
+
+test('a failed configure is ERROR with the reason, a finalized node STALE, not "OK not active"', () => {
+  const stats = new FrameStats(0);
+  const failed = diagnosticStatus(stats.snapshot(1000), thresholds, { ...context, active: false, failure: 'configure failed: model file /x.hdf5: no such file' });
+  assert.equal(failed.level, DiagnosticLevel.ERROR);
+  assert.match(failed.message, /configure failed: model file \/x.hdf5/);
+  const finalized = diagnosticStatus(stats.snapshot(2000), thresholds, { ...context, active: false, finalized: true });
+  assert.equal(finalized.level, DiagnosticLevel.STALE);
+  assert.match(finalized.message, /finalized/);
 });

@@ -4,6 +4,7 @@
  * synthetic times.
  */
 import type { StageTimings } from '../pipeline/pipeline.js';
+import { SKIP_REASONS, emptyReasonCounts, type SkipReason } from './frame_errors.js';
 
 /** diagnostic_msgs/DiagnosticStatus levels. */
 export const DiagnosticLevel = { OK: 0, WARN: 1, ERROR: 2, STALE: 3 } as const;
@@ -55,6 +56,8 @@ export interface WindowStats {
   /** Seconds since the last input frame (since start when none came yet). */
   inputAgeS: number;
   totals: { inputs: number; outputs: number; drops: number; errors: number };
+  /** Frames skipped since start, per reason (every reason present). */
+  skippedByReason: Record<SkipReason, number>;
 }
 
 /** Counts events between two snapshots; times in milliseconds (performance.now or synthetic). */
@@ -69,6 +72,7 @@ export class FrameStats {
   private sums: Record<Stage, number> = { convertMs: 0, detectMs: 0, cropMs: 0, emotionMs: 0, genderMs: 0, totalMs: 0, latencyMs: 0 };
   private maxLatency = 0;
   readonly totals = { inputs: 0, outputs: 0, drops: 0, errors: 0 };
+  readonly skippedByReason = emptyReasonCounts();
 
   constructor(now: number) {
     this.windowStart = now;
@@ -86,10 +90,17 @@ export class FrameStats {
     this.totals.drops += count;
   }
 
-  error(reason: string): void {
+  /** A frame not answered, for `reason`; `detail` is the text shown in the status message. */
+  skip(reason: SkipReason, detail: string): void {
     this.errors++;
     this.totals.errors++;
-    this.lastError = reason;
+    this.skippedByReason[reason]++;
+    this.lastError = detail;
+  }
+
+  /** Input is expected from `now` on (a lifecycle node just activated): the no-input clock starts here. */
+  expectInput(now: number): void {
+    this.lastInput = now;
   }
 
   output(times: FrameTimes): void {
@@ -115,6 +126,7 @@ export class FrameStats {
       maxLatencyMs: this.maxLatency,
       inputAgeS: (now - this.lastInput) / 1000,
       totals: { ...this.totals },
+      skippedByReason: { ...this.skippedByReason },
     };
     this.windowStart = now;
     this.inputs = this.outputs = this.drops = this.errors = 0;
@@ -130,6 +142,10 @@ export interface StatusContext {
   hardwareId: string;
   /** False while a lifecycle node is not active: no input is expected then. */
   active: boolean;
+  /** Why the node cannot work (a failed lifecycle configure): ERROR with this text while not active. */
+  failure?: string;
+  /** A finalized lifecycle node: STALE, it will not process frames again. */
+  finalized?: boolean;
   backend: string;
   models: Record<string, string>;
   inputTopic: string;
@@ -153,9 +169,13 @@ export function diagnosticStatus(stats: WindowStats, thresholds: DiagnosticThres
     else if (stats.errors > 0) raise(DiagnosticLevel.WARN, `${stats.errors} frames skipped: ${stats.lastError ?? 'unknown error'}`);
     const dropRatio = stats.inputs > 0 ? stats.drops / stats.inputs : 0;
     if (stats.drops > 0 && dropRatio > thresholds.dropRatioWarn) raise(DiagnosticLevel.WARN, `${stats.drops} of ${stats.inputs} frames dropped (processing slower than input)`);
-    if (thresholds.inputTimeoutS > 0 && stats.inputAgeS > thresholds.inputTimeoutS) raise(DiagnosticLevel.WARN, `no image on ${context.inputTopic} for ${fixed(stats.inputAgeS)} s`);
+    if (thresholds.inputTimeoutS > 0 && stats.inputAgeS > thresholds.inputTimeoutS) raise(DiagnosticLevel.WARN, `no input on ${context.inputTopic} for ${fixed(stats.inputAgeS)} s`);
+  } else if (context.finalized) {
+    raise(DiagnosticLevel.STALE, 'finalized: the node no longer processes frames');
+  } else if (context.failure) {
+    raise(DiagnosticLevel.ERROR, context.failure);
   }
-  const message = !context.active ? 'not active' : reasons.length ? reasons.join('; ') : 'ok';
+  const message = reasons.length ? reasons.join('; ') : context.active ? 'ok' : 'not active';
   const values: KeyValueMsg[] = [
     { key: 'input_topic', value: context.inputTopic },
     { key: 'input_rate_hz', value: fixed(stats.inputs / stats.seconds, 2) },
@@ -175,6 +195,7 @@ export function diagnosticStatus(stats: WindowStats, thresholds: DiagnosticThres
     { key: 'total_published', value: String(stats.totals.outputs) },
     { key: 'total_dropped', value: String(stats.totals.drops) },
     { key: 'total_skipped', value: String(stats.totals.errors) },
+    ...SKIP_REASONS.map((reason) => ({ key: `skipped.${reason}`, value: String(stats.skippedByReason[reason]) })),
     { key: 'backend', value: context.backend },
     ...Object.entries(context.models).map(([key, value]) => ({ key: `model.${key}`, value })),
   ];

@@ -46,6 +46,8 @@ export function startLifecycleNode(rcl: Rclnodejs, name: string, log: Logger): {
     prepared = undefined;
     if (!outcome.ok) {
       log.error({ reason: outcome.reason }, 'configure failed');
+      // Nothing half-made stays behind: no pipeline, no publishers; /diagnostics says why.
+      core.failure = `configure failed: ${outcome.reason}`;
       return FAILURE;
     }
     core.setPipeline(outcome.pipeline);
@@ -70,6 +72,7 @@ export function startLifecycleNode(rcl: Rclnodejs, name: string, log: Logger): {
   });
   node.registerOnShutdown(() => {
     core.cleanup();
+    core.finalized = true;
     log.info('shut down');
     return SUCCESS;
   });

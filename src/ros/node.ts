@@ -3,25 +3,22 @@
  * the image subscription with the newest-frame mailbox, the result / debug / GBP publishers and the
  * 1 Hz /diagnostics. The pipeline itself knows nothing of ROS; this class only adapts.
  */
-import { FacePipeline, type FrameResult } from '../pipeline/pipeline.js';
+import { FacePipeline } from '../pipeline/pipeline.js';
 import { annotate } from '../vision/draw.js';
-import { errorMessage, ImageError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HeadTask } from '../models/classifier.js';
 import type { ExplainMethod } from '../explain/types.js';
-import { compressedMessageToMat, frameToBgr, imageMessageToMat, type CompressedImageMessageLike, type ConvertedFrame, type ImageMessageLike } from './image_conversion.js';
-import { FACE_CLASSIFICATION_ARRAY_TYPE, matToImageMessage, resultToMessage, type HeaderMsg } from './messages.js';
-import { LatestFrame } from './latest_frame.js';
+import { checkModelsDirectory } from '../config/check_paths.js';
+import { frameToBgr, type ConvertedFrame } from './image_conversion.js';
+import { FACE_CLASSIFICATION_ARRAY_TYPE, matToImageMessage, resultToMessage } from './messages.js';
 import { FrameStats, diagnosticStatus, thresholdsFrom, DiagnosticLevel } from './diagnostics.js';
 import { declareParameters, watchParameters, type Settings } from './parameter_server.js';
 import { RateGate, explanationFrame } from './gbp_publisher.js';
+import { FrameHandler, type Answer, type FrameJob } from './frame_handler.js';
+import { FrameIntake } from './frame_intake.js';
+import type { InputLimits, TruncatedPolicy } from './input_guard.js';
 import type { RclLifecycleNode, RclLifecyclePublisher, RclNode, RclPublisher, RclSubscription, RclTimer, Rclnodejs } from './rclnodejs_api.js';
-
-interface Job {
-  message: ImageMessageLike | CompressedImageMessageLike;
-  compressed: boolean;
-  arrival: number;
-}
 
 interface Outputs {
   faces: RclPublisher;
@@ -41,11 +38,16 @@ export class FaceClassificationCore {
   private subscription: RclSubscription | undefined;
   private readonly diagnosticsPublisher: RclPublisher;
   private readonly diagnosticsTimer: RclTimer;
-  private readonly mailbox = new LatestFrame<Job>();
   private readonly stats = new FrameStats(performance.now());
+  private readonly handler: FrameHandler;
+  private readonly intake: FrameIntake;
   private readonly gbpGate = new RateGate();
   private lastLevel: number = DiagnosticLevel.OK;
   private active = false;
+  /** Set by a failed lifecycle configure: /diagnostics reports ERROR with it until a configure succeeds. */
+  failure: string | undefined;
+  /** A finalized lifecycle node: /diagnostics reports STALE. */
+  finalized = false;
   readonly inputTopic: string;
 
   constructor(
@@ -58,8 +60,21 @@ export class FaceClassificationCore {
     // `image` is remappable; the compressed topic hangs under the remapped name, as image_transport does.
     const base = node.resolveTopicName('image');
     this.inputTopic = this.settings.ros['image_transport'] === 'compressed' ? `${base}/compressed` : base;
+    this.handler = new FrameHandler({
+      source: this.inputTopic,
+      pipeline: () => (this.active && this.outputs ? this.pipeline : undefined),
+      limits: () => this.inputLimits(),
+      stats: this.stats,
+      log,
+      publish: (answer) => this.publish(answer),
+    });
+    this.intake = new FrameIntake({ work: (job) => this.handler.handle(job), stats: this.stats, log, settleRounds: () => this.settings.ros['qos.depth'] });
     this.diagnosticsPublisher = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics');
-    this.diagnosticsTimer = node.createTimer(1_000_000_000n, () => this.publishDiagnostics());
+    this.diagnosticsTimer = node.createTimer(1_000_000_000n, () => this.tick());
+  }
+
+  private inputLimits(): InputLimits {
+    return { maxPixels: this.settings.ros['input.max_pixels'], truncated: this.settings.ros['input.truncated'] as TruncatedPolicy };
   }
 
   private applySettings(next: Settings): void {
@@ -70,11 +85,13 @@ export class FaceClassificationCore {
 
   /** Load the models (a bad model file rejects with a ModelFileError naming it). */
   async load(): Promise<FacePipeline> {
+    checkModelsDirectory(this.settings.config);
     return FacePipeline.create(this.settings.config, { log: this.log });
   }
 
   setPipeline(pipeline: FacePipeline): void {
     this.pipeline = pipeline;
+    this.failure = undefined;
     const heads = Object.fromEntries(Object.entries(pipeline.heads).map(([task, head]) => [task, head.manifest.id]));
     this.log.info({ backend: pipeline.backend, detector: this.settings.config['detector.type'], heads }, 'pipeline ready');
   }
@@ -99,10 +116,11 @@ export class FaceClassificationCore {
     // Sensor-data profile by default: keep last `depth`, best effort, volatile.
     const qos = new QoS(QoS.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST, ros['qos.depth'], reliability, QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE);
     const compressed = ros['image_transport'] === 'compressed';
-    this.subscription = this.node.createSubscription(compressed ? COMPRESSED : IMAGE, this.inputTopic, { qos, enableTypedArray: true }, (message) => this.receive(message as Job['message'], compressed));
+    this.subscription = this.node.createSubscription(compressed ? COMPRESSED : IMAGE, this.inputTopic, { qos, enableTypedArray: true }, (message) => this.intake.receive(message as FrameJob['message'], compressed));
     // rclnodejs does not switch lifecycle publishers with the node's state; the node does.
     for (const publisher of this.managed) publisher.activate();
     this.active = true;
+    this.stats.expectInput(performance.now());
     this.log.info({ input: this.inputTopic, type: compressed ? COMPRESSED : IMAGE, reliability: ros['qos.reliability'], depth: ros['qos.depth'], output: `${this.node.getFullyQualifiedName()}/faces` }, 'listening');
   }
 
@@ -112,7 +130,7 @@ export class FaceClassificationCore {
     for (const publisher of this.managed) publisher.deactivate();
     if (this.subscription) this.node.destroySubscription(this.subscription);
     this.subscription = undefined;
-    this.mailbox.clear();
+    this.intake.clear();
   }
 
   /** Free the models and the publishers (lifecycle cleanup / shutdown). */
@@ -124,7 +142,7 @@ export class FaceClassificationCore {
     const pipeline = this.pipeline;
     this.pipeline = undefined;
     // A frame may still be in work: free the models once it is done.
-    if (pipeline) void this.mailbox.idle().then(() => pipeline.dispose());
+    if (pipeline) void this.intake.idle().then(() => pipeline.dispose());
   }
 
   destroy(): void {
@@ -132,54 +150,18 @@ export class FaceClassificationCore {
     this.node.destroyTimer(this.diagnosticsTimer);
   }
 
-  private receive(message: Job['message'], compressed: boolean): void {
-    const arrival = performance.now();
-    this.stats.input(arrival);
-    if (this.mailbox.put({ message, compressed, arrival })) this.stats.drop();
-    this.mailbox.drain((job) => this.work(job), () => this.settle()).catch((error: unknown) => this.log.error({ err: errorMessage(error) }, 'frame worker failed'));
-  }
-
-  /**
-   * rclnodejs hands over one message per wakeup of its executor; while a frame was processed more may
-   * have queued in the middleware. Give it a few event-loop turns to deliver them so the newest one
-   * replaces the waiting frame instead of being processed after it.
-   */
-  private async settle(): Promise<void> {
-    for (let round = 0; round <= this.settings.ros['qos.depth']; round++) {
-      const before = this.mailbox.received;
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      if (this.mailbox.received === before) return;
-    }
-  }
-
-  private work(job: Job): void {
-    const pipeline = this.pipeline;
+  /** The result, then the debug and explanation images (after it, so they never delay it). */
+  private publish(answer: Answer): void {
     const outputs = this.outputs;
-    if (!this.active || !pipeline || !outputs) return;
-    const header = (job.message as { header?: HeaderMsg }).header;
-    const t0 = performance.now();
-    let frame: ConvertedFrame;
-    let result: FrameResult;
-    try {
-      frame = job.compressed ? compressedMessageToMat(job.message as CompressedImageMessageLike, this.inputTopic) : imageMessageToMat(job.message as ImageMessageLike, this.inputTopic);
-      const convertMs = performance.now() - t0;
-      result = pipeline.process(frame.mat, frame.colorOrder);
-      const latencyMs = performance.now() - job.arrival;
-      outputs.faces.publish(resultToMessage(result, { header, latencyMs, emotionClasses: pipeline.heads.emotion?.labels ?? [], genderClasses: pipeline.heads.gender?.labels ?? [] }));
-      this.stats.output({ ...result.timings, convertMs, latencyMs });
-      this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, convertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
-    } catch (error) {
-      const reason = errorMessage(error);
-      this.stats.error(reason);
-      if (error instanceof ImageError) this.log.warn({ topic: this.inputTopic, reason }, 'frame skipped');
-      else this.log.error({ topic: this.inputTopic, reason }, 'frame failed');
-      return;
-    }
-    this.publishExtras(pipeline, outputs, frame, result, header);
+    if (!outputs) return;
+    const { pipeline, result, header, latencyMs, convertMs } = answer;
+    outputs.faces.publish(resultToMessage(result, { header, latencyMs, emotionClasses: pipeline.heads.emotion?.labels ?? [], genderClasses: pipeline.heads.gender?.labels ?? [] }));
+    this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, convertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
+    this.publishExtras(pipeline, outputs, answer.frame, result, header);
   }
 
   /** Debug and explanation images: after the result, so they never delay it. */
-  private publishExtras(pipeline: FacePipeline, outputs: Outputs, frame: ConvertedFrame, result: FrameResult, header: HeaderMsg | undefined): void {
+  private publishExtras(pipeline: FacePipeline, outputs: Outputs, frame: ConvertedFrame, result: Answer['result'], header: Answer['header']): void {
     const { ros, config } = this.settings;
     let bgr: ConvertedFrame['mat'] | undefined;
     // Converted at most once per frame, and only when an image is published.
@@ -197,12 +179,19 @@ export class FaceClassificationCore {
     }
   }
 
+  private tick(): void {
+    this.handler.reportSuppressed();
+    this.publishDiagnostics();
+  }
+
   private publishDiagnostics(): void {
     const pipeline = this.pipeline;
     const status = diagnosticStatus(this.stats.snapshot(performance.now()), thresholdsFrom(this.settings.ros), {
       name: `face_classification: ${this.node.getFullyQualifiedName()}`,
       hardwareId: 'face_classification',
       active: this.active,
+      failure: this.failure,
+      finalized: this.finalized,
       backend: pipeline?.backend ?? 'not loaded',
       models: pipeline ? Object.fromEntries(Object.entries(pipeline.heads).map(([task, head]) => [task, head.manifest.id])) : {},
       inputTopic: this.inputTopic,
@@ -211,6 +200,7 @@ export class FaceClassificationCore {
       // One line per change of level, not one per second.
       if (status.level === DiagnosticLevel.ERROR) this.log.error({ diagnostics: status.message }, 'diagnostics ERROR');
       else if (status.level === DiagnosticLevel.WARN) this.log.warn({ diagnostics: status.message }, 'diagnostics WARN');
+      else if (status.level === DiagnosticLevel.STALE) this.log.info({ diagnostics: status.message }, 'diagnostics STALE');
       else this.log.info({ diagnostics: status.message }, 'diagnostics OK');
       this.lastLevel = status.level;
     }
