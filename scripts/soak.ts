@@ -1,0 +1,137 @@
+/**
+ * Soak run (`npm run soak [-- FRAMES]`, default 10,000): FRAMES frames through the pipeline, then
+ * FRAMES messages through the node's own message handling (FrameIntake -> FrameHandler -> the
+ * result message and the annotated debug image, as the node builds them; no ROS needed), with
+ * a malformed message every 25th. Prints, per phase: tensors before/after, the backend's bytes, RSS
+ * before/after (after warm-up), and p50/p99 latency of the first and the last thousand frames.
+ * Exits 1 when tensors grow or RSS grows by more than 10 %. Not part of `npm test`: it takes minutes.
+ */
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { pino } from 'pino';
+import { makeConfig } from '../src/config/validate.js';
+import { FacePipeline } from '../src/pipeline/pipeline.js';
+import { sharedDir } from '../src/paths.js';
+import { readColor } from '../src/vision/image.js';
+import { annotate } from '../src/vision/draw.js';
+import { cv } from '../src/vision/opencv.js';
+import { FrameStats } from '../src/ros/diagnostics.js';
+import { FrameHandler, type FrameJob } from '../src/ros/frame_handler.js';
+import { FrameIntake } from '../src/ros/frame_intake.js';
+import { DEFAULT_INPUT_LIMITS } from '../src/ros/input_guard.js';
+import { frameToBgr } from '../src/ros/image_conversion.js';
+import { matToImageMessage, resultToMessage } from '../src/ros/messages.js';
+
+const frames = Number(process.argv[2] ?? process.env.SOAK_FRAMES ?? 10_000);
+if (!Number.isInteger(frames) || frames < 2000) {
+  process.stderr.write('soak: FRAMES must be an integer >= 2000 (a thousand for warm-up and first, a thousand last)\n');
+  process.exit(2);
+}
+const WARMUP = 200;
+
+interface Sample {
+  tensors: number;
+  backendBytes: number;
+  rssMb: number;
+  heapMb: number;
+  externalMb: number;
+}
+
+const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+function sample(): Sample {
+  const memory = process.memoryUsage();
+  return { tensors: tf.memory().numTensors, backendBytes: tf.memory().numBytes, rssMb: mb(memory.rss), heapMb: mb(memory.heapUsed), externalMb: mb(memory.external) };
+}
+
+function percentiles(values: number[]): { p50: number; p99: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 100) / 100;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+interface Phase {
+  phase: string;
+  frames: number;
+  before: Sample;
+  after: Sample;
+  latencyMs: { first1000: { p50: number; p99: number }; last1000: { p50: number; p99: number } };
+  extra?: Record<string, unknown>;
+}
+
+function report(phase: Phase): boolean {
+  const rssGrowth = (phase.after.rssMb - phase.before.rssMb) / phase.before.rssMb;
+  const ok = phase.after.tensors === phase.before.tensors && rssGrowth <= 0.1;
+  process.stdout.write(`${JSON.stringify({ ...phase, rssGrowthPercent: Math.round(rssGrowth * 1000) / 10, ok })}\n`);
+  return ok;
+}
+
+async function main(): Promise<number> {
+  const shared = sharedDir();
+  if (!shared) throw new Error('the soak run needs ../shared (models and the astronaut photo)');
+  const photo = readColor(path.join(shared, 'testdata', 'photos', 'skimage_astronaut.png'));
+  const pipeline = await FacePipeline.create(makeConfig({ 'models.download': false }));
+  process.stdout.write(`${JSON.stringify({ soak: { frames, backend: pipeline.backend, frame: `${photo.cols}x${photo.rows}`, node: process.version } })}\n`);
+
+  // Phase 1: the pipeline alone.
+  const latencies: number[] = [];
+  for (let i = 0; i < WARMUP; i++) pipeline.process(photo);
+  const before = sample();
+  for (let i = 0; i < frames; i++) {
+    const t = performance.now();
+    pipeline.process(photo);
+    latencies.push(performance.now() - t);
+  }
+  const ok1 = report({ phase: 'pipeline', frames, before, after: sample(), latencyMs: { first1000: percentiles(latencies.slice(0, 1000)), last1000: percentiles(latencies.slice(-1000)) } });
+
+  // Phase 2: messages through the node's handling, raw and compressed, with malformed ones mixed in.
+  const raw = matToImageMessage(photo, { stamp: { sec: 0, nanosec: 0 }, frame_id: 'soak' });
+  const jpeg = { header: raw.header, format: 'jpeg', data: new Uint8Array(cv.imencode('.jpg', photo, [cv.IMWRITE_JPEG_QUALITY, 90])) };
+  const broken = { ...raw, data: raw.data.subarray(0, raw.data.length - 1) };
+  const stats = new FrameStats(performance.now());
+  const nodeLatencies: number[] = [];
+  let published = 0;
+  const handler = new FrameHandler({
+    source: '/soak/image',
+    pipeline: () => pipeline,
+    limits: () => DEFAULT_INPUT_LIMITS,
+    stats,
+    log: pino({ level: 'silent' }),
+    publish: (answer) => {
+      // What the node builds per frame: the result message and, while subscribed, the debug image.
+      resultToMessage(answer.result, { header: answer.header, latencyMs: answer.latencyMs, emotionClasses: answer.pipeline.heads.emotion?.labels ?? [], genderClasses: answer.pipeline.heads.gender?.labels ?? [] });
+      matToImageMessage(annotate(frameToBgr(answer.frame), answer.result.faces), answer.header);
+      nodeLatencies.push(answer.latencyMs);
+      published++;
+    },
+  });
+  const intake = new FrameIntake({ work: (job) => handler.handle(job), stats, log: pino({ level: 'silent' }), settleRounds: () => 0 });
+  const send = async (i: number): Promise<void> => {
+    const message: FrameJob['message'] = i % 25 === 24 ? broken : i % 2 ? jpeg : raw;
+    intake.receive(message, message === jpeg);
+    await intake.idle();
+  };
+  for (let i = 0; i < WARMUP; i++) await send(i);
+  nodeLatencies.length = 0;
+  published = 0;
+  const skippedBefore = stats.skippedByReason.data_size;
+  const before2 = sample();
+  for (let i = 0; i < frames; i++) await send(i);
+  const ok2 = report({
+    phase: 'node message handling',
+    frames,
+    before: before2,
+    after: sample(),
+    latencyMs: { first1000: percentiles(nodeLatencies.slice(0, 1000)), last1000: percentiles(nodeLatencies.slice(-1000)) },
+    extra: { published, skipped: stats.skippedByReason.data_size - skippedBefore, dropped: stats.totals.drops },
+  });
+  pipeline.dispose();
+  return ok1 && ok2 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`soak: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
