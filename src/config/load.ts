@@ -4,10 +4,22 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { applyOverrides, makeConfig } from './validate.js';
 import type { Config } from './schema.js';
 import { ROS_ONLY_KEYS } from './ros_schema.js';
+import { patternMatches, readParamsFile } from './params_file.js';
+
+/** The node name the CLI reads a ROS parameter file for (in any namespace). */
+const NODE_NAME = 'face_classification_node';
+
+/** Does a params-file section apply to the node in some namespace (`/**`, `/ns/face_classification_node`, `/ns/*`...)? */
+function sectionForNode(pattern: string): boolean {
+  const last = pattern.split('/').pop();
+  return patternMatches(pattern, `/${NODE_NAME}`) || last === NODE_NAME || last === '*' || last === '**';
+}
 
 /**
  * The settings held in a YAML file: plain (`haar: {scale_factor: 1.3}`) or a ROS 2 parameter file
- * (`face_classification_node: {ros__parameters: {...}}` or `/**: {ros__parameters: ...}`).
+ * (`face_classification_node: {ros__parameters: {...}}`, `/**: {ros__parameters: ...}`, a
+ * `ros2 param dump`): there, every section that applies to face_classification_node in any
+ * namespace, merged in file order.
  */
 export function readSettingsFile(file: string): Record<string, unknown> {
   let text: string;
@@ -25,12 +37,12 @@ export function readSettingsFile(file: string): Record<string, unknown> {
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(file, 'must hold a mapping of settings');
   const record = data as Record<string, unknown>;
-  for (const value of Object.values(record)) {
-    if (value && typeof value === 'object' && 'ros__parameters' in value) {
-      return (value as { ros__parameters: Record<string, unknown> }).ros__parameters ?? {};
-    }
+  if (!isRosParamsFile(record)) return record;
+  const merged: Record<string, unknown> = {};
+  for (const section of readParamsFile(file).filter((s) => sectionForNode(s.pattern))) {
+    for (const [key, value] of section.parameters) merged[key] = Array.isArray(value) ? value.map(plainNumber) : plainNumber(value);
   }
-  return record;
+  return merged;
 }
 
 /**
@@ -45,4 +57,14 @@ export function loadConfig(file?: string, overrides: Record<string, unknown> = {
   let config = makeConfig();
   if (file) config = applyOverrides(config, readSettingsFile(file), ROS_ONLY_PREFIXES);
   return applyOverrides(config, overrides);
+}
+
+/** A mapping whose values lead (possibly through namespaces) to `ros__parameters`. */
+function isRosParamsFile(record: Record<string, unknown>): boolean {
+  return Object.values(record).some((value) => value !== null && typeof value === 'object' && !Array.isArray(value) && ('ros__parameters' in value || isRosParamsFile(value as Record<string, unknown>)));
+}
+
+/** ROS integers are read as bigint; settings are plain numbers. */
+function plainNumber(value: unknown): unknown {
+  return typeof value === 'bigint' ? Number(value) : value;
 }

@@ -10,6 +10,8 @@ import type { Logger } from '../log.js';
 import type { HeadTask } from '../models/classifier.js';
 import type { ExplainMethod } from '../explain/types.js';
 import { checkModelsDirectory } from '../config/check_paths.js';
+import { resolveParameters, rosArgSources } from '../config/params_file.js';
+import { startupValues } from './startup_parameters.js';
 import { frameToBgr, type ConvertedFrame } from './image_conversion.js';
 import { FACE_CLASSIFICATION_ARRAY_TYPE, matToImageMessage, resultToMessage } from './messages.js';
 import { FrameStats, diagnosticStatus, thresholdsFrom, DiagnosticLevel } from './diagnostics.js';
@@ -50,12 +52,16 @@ export class FaceClassificationCore {
   finalized = false;
   readonly inputTopic: string;
 
+  /** `argv`: the command line whose --params-file and -p rules give the start-up parameter values. */
   constructor(
     private readonly rcl: Rclnodejs,
     readonly node: RclNode,
     private readonly log: Logger,
+    argv: readonly string[] = process.argv,
   ) {
-    this.settings = declareParameters(rcl, node);
+    const startup = startupValues(resolveParameters(rosArgSources(argv), node.getFullyQualifiedName()));
+    for (const warning of startup.warnings) log.warn({ warning }, 'parameter ignored');
+    this.settings = declareParameters(rcl, node, startup.values);
     watchParameters(node, () => this.settings, (next) => this.applySettings(next), log);
     // `image` is remappable; the compressed topic hangs under the remapped name, as image_transport does.
     const base = node.resolveTopicName('image');

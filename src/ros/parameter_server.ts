@@ -28,10 +28,12 @@ export interface Settings {
 export type ChangeListener = (next: Settings, changed: Partial<Record<ParameterKey, ParameterValue>>) => void;
 
 /**
- * Declare all parameters and return their start-up values. A bad value in the params file throws a
- * ConfigError naming the parameter (start-up stops there).
+ * Declare all parameters with their start-up values (from startupValues(): the node's parameter
+ * files and -p rules, already checked; the schema default otherwise) and return the settings.
+ * rclnodejs's own lookup of overrides is bypassed (ignoreOverride): it knows only some section
+ * forms, and its type check aborts on an integer list for a double list.
  */
-export function declareParameters(rcl: Rclnodejs, node: RclNode): Settings {
+export function declareParameters(rcl: Rclnodejs, node: RclNode, startup: Partial<Record<ParameterKey, ParameterValue>> = {}): Settings {
   for (const key of PARAMETER_KEYS) {
     const setting = PARAMETER_SETTINGS[key];
     const message = descriptorMessage(key);
@@ -42,7 +44,8 @@ export function declareParameters(rcl: Rclnodejs, node: RclNode): Settings {
     // Its own range check rejects with an unreadable reason; the set callback below checks the same
     // ranges and says what is wrong.
     descriptor.validateParameter = () => undefined;
-    if (!node.hasParameter(key)) node.declareParameter(new rcl.Parameter(key, parameterType(setting), toParameterValue(key, setting.default as ParameterValue)), descriptor);
+    const value = startup[key] ?? (setting.default as ParameterValue);
+    if (!node.hasParameter(key)) node.declareParameter(new rcl.Parameter(key, parameterType(setting), toParameterValue(key, value)), descriptor, true);
   }
   const declared = PARAMETER_KEYS.map((key) => {
     const p = node.getParameter(key);
