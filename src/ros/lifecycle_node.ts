@@ -15,8 +15,8 @@ const STATE_UNCONFIGURED = 1;
 
 type Prepared = { ok: true; pipeline: FacePipeline } | { ok: false; reason: string };
 
-export function startLifecycleNode(rcl: Rclnodejs, name: string, log: Logger): { node: RclLifecycleNode; core: FaceClassificationCore } {
-  const node = new rcl.lifecycle.LifecycleNode(name);
+/** Wire the lifecycle transitions of `node` (created by the caller) to a new core; returns the core. */
+export function startLifecycleNode(rcl: Rclnodejs, node: RclLifecycleNode, log: Logger): FaceClassificationCore {
   const core = new FaceClassificationCore(rcl, node, log);
   const { SUCCESS, FAILURE } = rcl.lifecycle.CallbackReturnCode;
   let prepared: Prepared | undefined;
@@ -82,5 +82,5 @@ export function startLifecycleNode(rcl: Rclnodejs, name: string, log: Logger): {
     return SUCCESS;
   });
   log.info({ node: node.getFullyQualifiedName() }, 'lifecycle node waiting for configure');
-  return { node, core };
+  return core;
 }

@@ -3,14 +3,18 @@
  * only module that loads rclnodejs, so the library, the CLI and the tests never need ROS. Checks that
  * rclnodejs is built and knows this package's messages, then starts the plain or the lifecycle node.
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { readParamsFile, rosArgSources } from '../config/params_file.js';
 import { createRosLog } from './ros_log.js';
 import { FaceClassificationCore } from './node.js';
 import { startLifecycleNode } from './lifecycle_node.js';
 import { FACE_CLASSIFICATION_ARRAY_TYPE } from './messages.js';
+import { releaseTerminal, untilShutdown } from './shutdown.js';
+import { safeSetParameterServices, useAbsoluteParameterEvents } from './rclnodejs_fixes.js';
 import type { RclNode, Rclnodejs } from './rclnodejs_api.js';
 
 export const NODE_NAME = 'face_classification_node';
@@ -22,11 +26,24 @@ const GENERATE_HINT =
   'source the workspace (source install/setup.bash) and run `ros2 run face_classification generate_messages` ' +
   `(or \`npx generate-ros-messages\` in ${packageRoot})`;
 
+/** rclnodejs's folder of generated message code, when it has one yet (none before the first start). */
+function generatedCodeFolder(): string | undefined {
+  try {
+    const folder = path.join(path.dirname(createRequire(import.meta.url).resolve('rclnodejs/package.json')), 'generated');
+    return fs.existsSync(folder) ? folder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadRclnodejs(): Rclnodejs {
   if (!process.env.AMENT_PREFIX_PATH) throw new Error('ROS 2 is not sourced (AMENT_PREFIX_PATH is empty): source /opt/ros/<distro>/setup.bash and the workspace first');
   const require = createRequire(import.meta.url);
   try {
-    return require('rclnodejs') as Rclnodejs;
+    const rcl = require('rclnodejs') as Rclnodejs;
+    // Its SIGINT handler shuts every context down before ours can destroy the node: ours does it all.
+    rcl.removeSignalHandlers?.();
+    return rcl;
   } catch (error) {
     throw new Error(
       `rclnodejs cannot be loaded (${errorMessage(error).split('\n')[0]}); it is an optional dependency built only where ROS 2 is sourced: ` +
@@ -50,62 +67,87 @@ export function checkInterfaces(rcl: Rclnodejs): void {
 
 async function main(): Promise<number> {
   const { log, attach } = createRosLog();
-  let rcl: Rclnodejs;
-  try {
-    rcl = loadRclnodejs();
-    await rcl.init();
-    checkInterfaces(rcl);
-  } catch (error) {
-    log.fatal({ reason: errorMessage(error) }, 'cannot start the ROS node');
-    return 1;
-  }
-  const args = rcl.removeROSArgs(process.argv.slice(2));
-  const lifecycle = args.includes('--lifecycle');
-  let node: RclNode;
-  let core: FaceClassificationCore;
-  try {
-    if (lifecycle) {
-      ({ node, core } = startLifecycleNode(rcl, NODE_NAME, log));
-      attach(node.getLogger());
-    } else {
-      node = new rcl.Node(NODE_NAME);
-      attach(node.getLogger());
-      core = new FaceClassificationCore(rcl, node, log);
-      // A bad model file stops start-up here, with the error naming the file.
-      core.setPipeline(await core.load());
-      core.createOutputs(undefined);
-      core.activate();
-    }
-  } catch (error) {
-    log.fatal({ reason: errorMessage(error) }, 'start-up failed');
-    rcl.shutdown();
-    return 1;
-  }
-  node.spin();
-  log.info({ node: node.getFullyQualifiedName(), lifecycle, package: path.basename(packageRoot) }, 'node running');
-
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      log.info({ signal }, 'shutting down');
-      try {
-        core.destroy();
-        node.destroy();
-        if (!rcl.isShutdown()) rcl.shutdown();
-      } catch (error) {
-        log.warn({ reason: errorMessage(error) }, 'unclean shutdown');
-      }
-      resolve(0);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+  let rcl: Rclnodejs | undefined;
+  let node: RclNode | undefined;
+  let core: FaceClassificationCore | undefined;
+  // Signals are handled from the start: Ctrl-C while the models load ends the node cleanly too.
+  const stopped = untilShutdown({
+    log,
+    cleanup: () => {
+      core?.destroy();
+      node?.destroy();
+      if (rcl && !rcl.isShutdown()) rcl.shutdown();
+    },
   });
+  const start = async (): Promise<boolean> => {
+    try {
+      // Parameter files are read here first, so a broken one is named with its reason (rcl's own
+      // parser would fail inside rclnodejs.init with a less helpful message).
+      for (const source of rosArgSources(process.argv)) if (source.kind === 'file') readParamsFile(source.path);
+      rcl = loadRclnodejs();
+      if (!generatedCodeFolder()) log.info('first start: rclnodejs generates JavaScript for every ROS message type on AMENT_PREFIX_PATH (about 10 s, once)');
+      await rcl.init();
+      checkInterfaces(rcl);
+    } catch (error) {
+      log.fatal({ reason: errorMessage(error) }, 'cannot start the ROS node');
+      return false;
+    }
+    const lifecycle = rcl.removeROSArgs(process.argv.slice(2)).includes('--lifecycle');
+    try {
+      if (lifecycle) {
+        const managed = new rcl.lifecycle.LifecycleNode(NODE_NAME);
+        node = managed;
+        prepare(rcl, managed, attach);
+        core = startLifecycleNode(rcl, managed, log);
+      } else {
+        node = new rcl.Node(NODE_NAME);
+        prepare(rcl, node, attach);
+        const plain = new FaceClassificationCore(rcl, node, log);
+        core = plain;
+        // A bad model file stops start-up here, with the error naming the file: never a half-working node.
+        plain.setPipeline(await plain.load());
+        plain.createOutputs(undefined);
+        plain.activate();
+      }
+    } catch (error) {
+      log.fatal({ reason: errorMessage(error) }, 'start-up failed');
+      try {
+        node?.destroy();
+        rcl.shutdown();
+      } catch {
+        // Exiting anyway.
+      }
+      return false;
+    }
+    node.spin();
+    log.info({ node: node.getFullyQualifiedName(), lifecycle, package: path.basename(packageRoot) }, 'node running');
+    return true;
+  };
+  const first = await Promise.race([start().then((ok) => (ok ? 'running' : 'failed')), stopped.then(() => 'stopped')]);
+  if (first === 'failed') return 1;
+  return stopped;
+}
+
+/** Logging to ROS, and the rclnodejs workarounds, before anything else is created on the node. */
+function prepare(rcl: Rclnodejs, node: RclNode, attach: (logger: ReturnType<RclNode['getLogger']>) => void): void {
+  attach(node.getLogger());
+  useAbsoluteParameterEvents(node);
+  safeSetParameterServices(rcl, node);
 }
 
 // Exit explicitly: native handles (OpenCV, TensorFlow) may keep the event loop alive after shutdown.
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    releaseTerminal();
+    process.exit(code);
+  },
   (error: unknown) => {
-    process.stderr.write(`face_classification_node: ${errorMessage(error)}\n`);
+    try {
+      process.stderr.write(`face_classification_node: ${errorMessage(error)}\n`);
+    } catch {
+      // stderr gone
+    }
+    releaseTerminal();
     process.exit(1);
   },
 );

@@ -16,6 +16,8 @@ export interface RclLogger {
   warn(message: string): boolean;
   error(message: string): boolean;
   fatal(message: string): boolean;
+  /** rcutils severity of this logger (10 debug, 20 info, 30 warn, 40 error, 50 fatal). */
+  readonly loggerEffectiveLevel?: number;
 }
 
 export interface RclPublisher {
@@ -129,6 +131,8 @@ export interface Rclnodejs {
   shutdown(): void;
   isShutdown(): boolean;
   removeROSArgs(argv: string[]): string[];
+  /** Removes rclnodejs's own SIGINT handler (which shuts all contexts down). */
+  removeSignalHandlers?(): void;
   require(name: string): unknown;
   Node: new (name: string, namespace?: string) => RclNode;
   lifecycle: {
