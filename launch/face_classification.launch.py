@@ -7,10 +7,8 @@ Examples:
   ros2 launch face_classification face_classification.launch.py namespace:=robot1 debug_image:=true
 """
 import os
-import tempfile
 
 import lifecycle_msgs.msg
-import yaml
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
@@ -20,46 +18,60 @@ from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 
+TRUE = ('1', 'true', 'yes', 'on')
+FALSE = ('0', 'false', 'no', 'off')
 
-def _truthy(value):
-    return value.strip().lower() in ('1', 'true', 'yes', 'on')
+
+def _flag(context, name):
+    """True or False when the argument was given, None when it was left empty (the params file decides)."""
+    value = LaunchConfiguration(name).perform(context).strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    if value:
+        raise ValueError(f'launch argument {name}:={value}: expected true or false (or leave it out)')
+    return None
 
 
 def _setup(context):
     arg = lambda name: LaunchConfiguration(name).perform(context)  # noqa: E731
-    # Only what the caller asked for overrides the params file.
+    # Only what the caller gave overrides the params file, true or false alike. The overrides are
+    # -p rules after --params-file on the node's command line (no temporary files), and the node
+    # applies its parameter sources in command-line order, so a launch argument wins.
     overrides = {}
-    if _truthy(arg('compressed')):
-        overrides['image_transport'] = 'compressed'
-    if _truthy(arg('debug_image')):
-        overrides['debug_image.force'] = True
-    if _truthy(arg('gbp_image')):
-        overrides['gbp_image.enabled'] = True
+    compressed = _flag(context, 'compressed')
+    if compressed is not None:
+        overrides['image_transport'] = 'compressed' if compressed else 'raw'
+    debug_image = _flag(context, 'debug_image')
+    if debug_image is not None:
+        overrides['debug_image.force'] = debug_image
+    gbp_image = _flag(context, 'gbp_image')
+    if gbp_image is not None:
+        overrides['gbp_image.enabled'] = gbp_image
     if arg('models_directory'):
         overrides['models.directory'] = arg('models_directory')
-    parameters = [arg('params_file')]
-    if overrides:
-        # Written under `/**`: rclnodejs (<= 2.2) applies node-specific parameter-file sections only
-        # when keyed by the bare node name, and launch_ros keys dict parameters by the full name.
-        with tempfile.NamedTemporaryFile('w', prefix='face_classification_', suffix='.yaml', delete=False) as f:
-            yaml.safe_dump({'/**': {'ros__parameters': overrides}}, f)
-        parameters.append(f.name)
+    ros_arguments = []
+    for key, value in overrides.items():
+        text = ('true' if value else 'false') if isinstance(value, bool) else "'" + value.replace("'", "''") + "'"
+        ros_arguments += ['-p', f'{key}:={text}']
     common = dict(
         package='face_classification',
         executable='face_classification_node',
         name=arg('node_name'),
         namespace=arg('namespace'),
-        parameters=parameters,
+        parameters=[arg('params_file')],
+        ros_arguments=ros_arguments,
         remappings=[('image', arg('image'))],
         output='screen',
         emulate_tty=True,
     )
-    if not _truthy(arg('lifecycle')):
+    if not _flag(context, 'lifecycle'):
         return [Node(**common)]
 
     node = LifecycleNode(arguments=['--lifecycle'], **common)
     actions = [node]
-    if _truthy(arg('autostart')):
+    if _flag(context, 'autostart') is not False:
         change = lambda transition: EmitEvent(  # noqa: E731
             event=ChangeState(lifecycle_node_matcher=matches_action(node), transition_id=transition))
         actions += [
@@ -81,16 +93,22 @@ def generate_launch_description():
                               description='ROS 2 parameters file'),
         DeclareLaunchArgument('namespace', default_value='', description='namespace of the node'),
         DeclareLaunchArgument('node_name', default_value='face_classification_node', description='name of the node'),
-        DeclareLaunchArgument('compressed', default_value='false',
-                              description='subscribe to <image>/compressed (sensor_msgs/CompressedImage, JPEG/PNG)'),
+        DeclareLaunchArgument('compressed', default_value='',
+                              description='true: subscribe to <image>/compressed (sensor_msgs/CompressedImage, JPEG/PNG); '
+                                          'false: to <image>; empty: as the params file says (image_transport)'),
         DeclareLaunchArgument('lifecycle', default_value='false', description='start the managed (lifecycle) node'),
         DeclareLaunchArgument('autostart', default_value='true',
                               description='with lifecycle:=true, configure and activate the node at launch'),
-        DeclareLaunchArgument('debug_image', default_value='false',
-                              description='always publish ~/debug_image (otherwise only while subscribed)'),
-        DeclareLaunchArgument('gbp_image', default_value='false',
-                              description='publish ~/gbp_image (guided backpropagation, rate-limited by gbp_image.max_rate)'),
+        DeclareLaunchArgument('debug_image', default_value='',
+                              description='true: always publish ~/debug_image; false: only while subscribed; '
+                                          'empty: as the params file says (debug_image.force)'),
+        DeclareLaunchArgument('gbp_image', default_value='',
+                              description='true/false: publish ~/gbp_image (guided backpropagation, rate-limited by gbp_image.max_rate); '
+                                          'empty: as the params file says (gbp_image.enabled)'),
         DeclareLaunchArgument('models_directory', default_value='',
-                              description='folder holding the .hdf5 weights (default: params file, then download to the user cache)'),
+                              description='folder holding the .hdf5 weights; it must exist. Empty: the params file\'s models.directory; '
+                                          'if that is empty too, $FACE_CLASSIFICATION_MODELS, then ../shared/models (beside the package or '
+                                          'the working directory, or $FACE_CLASSIFICATION_SHARED/models), then the user cache '
+                                          '(~/.cache/face-classification/models, where models.download puts them)'),
         OpaqueFunction(function=_setup),
     ])
