@@ -1,8 +1,8 @@
 /**
- * The install space's node_modules (cmake/stage_node_modules.mjs, run by colcon build): production
- * packages of package-lock.json only, nested ones included, without dev packages, extraneous ones,
- * source maps, native build intermediates and rclnodejs's generated code; linked packages staged
- * from their target. Also: the build compiles src/ only, into the folder it is told.
+ * The install space's node_modules (cmake/stage_node_modules.mjs, run by colcon build): the
+ * dependencies that run, found as Node.js finds them, without dev packages, extraneous ones, source
+ * maps, native build intermediates and rclnodejs's generated code; linked packages staged from their
+ * target with the dependencies beside it. Also: the build compiles src/ only, into the build folder.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,40 +18,38 @@ function write(file: string, text = 'x'): void {
   fs.writeFileSync(file, text);
 }
 
-test('only production packages are staged, without maps, build intermediates or generated code', () => {
+test('only what runs is staged: dependencies found as Node finds them, no dev or extraneous packages, maps or intermediates', () => {
   const dir = scratchDir('stage');
   try {
     const src = path.join(dir, 'pkg');
-    const lock = {
-      lockfileVersion: 3,
-      packages: {
-        '': { name: 'pkg' },
-        'node_modules/lib': { version: '1.0.0' },
-        'node_modules/lib/node_modules/inner': { version: '2.0.0' },
-        'node_modules/typescript': { version: '5.0.0', dev: true },
-        'node_modules/rclnodejs': { version: '2.2.0', optional: true },
-        'node_modules/@scope/native': { version: '1.0.0' },
-        'node_modules/missing-optional': { version: '1.0.0', optional: true },
-      },
-    };
-    write(path.join(src, 'package-lock.json'), JSON.stringify(lock));
+    const pkg = (folder: string, name: string, deps: Record<string, string> = {}, extra: object = {}): void =>
+      write(path.join(folder, 'package.json'), JSON.stringify({ name, version: '1.0.0', dependencies: deps, ...extra }));
+    pkg(src, 'pkg', { lib: '1', '@scope/native': '1' }, { optionalDependencies: { rclnodejs: '2', 'missing-optional': '1' }, devDependencies: { typescript: '5' } });
+    pkg(path.join(src, 'node_modules/lib'), 'lib', { inner: '2', shared: '1' });
     write(path.join(src, 'node_modules/lib/index.js'), 'module.exports = 1;');
     write(path.join(src, 'node_modules/lib/index.js.map'));
-    write(path.join(src, 'node_modules/lib/node_modules/inner/index.js'));
-    write(path.join(src, 'node_modules/typescript/bin/tsc'));
-    write(path.join(src, 'node_modules/extraneous/index.js'));
+    // lib needs inner@2 while the top level has inner@1 (needed by @scope/native): nested beside lib.
+    pkg(path.join(src, 'node_modules/lib/node_modules/inner'), 'inner');
+    write(path.join(src, 'node_modules/lib/node_modules/inner/v2.js'));
+    pkg(path.join(src, 'node_modules/inner'), 'inner');
+    write(path.join(src, 'node_modules/inner/v1.js'));
+    pkg(path.join(src, 'node_modules/shared'), 'shared');
+    pkg(path.join(src, 'node_modules/typescript'), 'typescript');
+    pkg(path.join(src, 'node_modules/extraneous'), 'extraneous');
+    pkg(path.join(src, 'node_modules/@scope/native'), '@scope/native', { inner: '1' });
     write(path.join(src, 'node_modules/@scope/native/build/Release/native.node'));
     write(path.join(src, 'node_modules/@scope/native/build/Release/obj.target/native/a.o'));
     write(path.join(src, 'node_modules/.cache/x'));
-    // rclnodejs built elsewhere and linked in, with code generated for another workspace.
-    write(path.join(dir, 'elsewhere/rclnodejs/index.js'));
-    write(path.join(dir, 'elsewhere/rclnodejs/generated/std_msgs/x.js'));
-    fs.symlinkSync(path.join(dir, 'elsewhere/rclnodejs'), path.join(src, 'node_modules/rclnodejs'));
+    // rclnodejs built elsewhere and linked in, its dependency beside it there, code generated for another workspace.
+    pkg(path.join(dir, 'elsewhere/node_modules/rclnodejs'), 'rclnodejs', { debug: '4' });
+    write(path.join(dir, 'elsewhere/node_modules/rclnodejs/generated/std_msgs/x.js'));
+    pkg(path.join(dir, 'elsewhere/node_modules/debug'), 'debug');
+    fs.symlinkSync(path.join(dir, 'elsewhere/node_modules/rclnodejs'), path.join(src, 'node_modules/rclnodejs'));
     const dest = path.join(dir, 'staged');
     write(path.join(dest, 'stale.js'));
     const run = spawnSync(process.execPath, [script, src, dest], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /staged 4 production packages/);
+    assert.match(run.stdout, /staged 7 packages that run .*optional, not installed: missing-optional/);
     const files: string[] = [];
     const walk = (d: string, rel: string): void => {
       for (const name of fs.readdirSync(d)) {
@@ -61,8 +59,22 @@ test('only production packages are staged, without maps, build intermediates or 
       }
     };
     walk(dest, '');
-    assert.deepEqual(files.sort(), ['@scope/native/build/Release/native.node', 'lib/index.js', 'lib/node_modules/inner/index.js', 'rclnodejs/index.js']);
+    assert.deepEqual(files.filter((f) => !f.endsWith('package.json')).sort(), ['@scope/native/build/Release/native.node', 'inner/v1.js', 'lib/index.js', 'lib/node_modules/inner/v2.js']);
+    assert.deepEqual(files.filter((f) => f.endsWith('package.json')).map((f) => path.dirname(f)).sort(), ['@scope/native', 'debug', 'inner', 'lib', 'lib/node_modules/inner', 'rclnodejs', 'shared']);
     assert.equal(fs.lstatSync(path.join(dest, 'rclnodejs')).isSymbolicLink(), false, 'a linked package is staged as a folder');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a missing required dependency stops the build with its name', () => {
+  const dir = scratchDir('stage-missing');
+  try {
+    write(path.join(dir, 'package.json'), JSON.stringify({ name: 'pkg', dependencies: { absent: '1' } }));
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    const run = spawnSync(process.execPath, [script, dir, path.join(dir, 'out')], { encoding: 'utf8' });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /absent, a dependency of pkg, is not installed: run npm install/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
