@@ -17,6 +17,7 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
+from launch_ros.parameter_descriptions import Parameter
 
 TRUE = ('1', 'true', 'yes', 'on')
 FALSE = ('0', 'false', 'no', 'off')
@@ -36,9 +37,10 @@ def _flag(context, name):
 
 def _setup(context):
     arg = lambda name: LaunchConfiguration(name).perform(context)  # noqa: E731
-    # Only what the caller gave overrides the params file, true or false alike. The overrides are
-    # -p rules after --params-file on the node's command line (no temporary files), and the node
-    # applies its parameter sources in command-line order, so a launch argument wins.
+    # Only what the caller gave overrides the params file, true or false alike. Parameter
+    # descriptions become -p rules placed after --params-file on the node's command line (no
+    # temporary files, unlike dictionaries), and the node applies its parameter sources in
+    # command-line order: a launch argument wins.
     overrides = {}
     compressed = _flag(context, 'compressed')
     if compressed is not None:
@@ -51,17 +53,12 @@ def _setup(context):
         overrides['gbp_image.enabled'] = gbp_image
     if arg('models_directory'):
         overrides['models.directory'] = arg('models_directory')
-    ros_arguments = []
-    for key, value in overrides.items():
-        text = ('true' if value else 'false') if isinstance(value, bool) else "'" + value.replace("'", "''") + "'"
-        ros_arguments += ['-p', f'{key}:={text}']
     common = dict(
         package='face_classification',
         executable='face_classification_node',
         name=arg('node_name'),
         namespace=arg('namespace'),
-        parameters=[arg('params_file')],
-        ros_arguments=ros_arguments,
+        parameters=[arg('params_file')] + [Parameter(key, value) for key, value in overrides.items()],
         remappings=[('image', arg('image'))],
         output='screen',
         emulate_tty=True,

@@ -14,7 +14,7 @@ import { FaceClassificationCore } from './node.js';
 import { startLifecycleNode } from './lifecycle_node.js';
 import { FACE_CLASSIFICATION_ARRAY_TYPE } from './messages.js';
 import { releaseTerminal, untilShutdown } from './shutdown.js';
-import { safeSetParameterServices, useAbsoluteParameterEvents } from './rclnodejs_fixes.js';
+import { acceptIntegerLists, nodeOptions, safeSetParameterServices, useAbsoluteParameterEvents } from './rclnodejs_fixes.js';
 import type { RclNode, Rclnodejs } from './rclnodejs_api.js';
 
 export const NODE_NAME = 'face_classification_node';
@@ -88,6 +88,7 @@ async function main(): Promise<number> {
       if (!generatedCodeFolder()) log.info('first start: rclnodejs generates JavaScript for every ROS message type on AMENT_PREFIX_PATH (about 10 s, once)');
       await rcl.init();
       checkInterfaces(rcl);
+      acceptIntegerLists(rcl);
     } catch (error) {
       log.fatal({ reason: errorMessage(error) }, 'cannot start the ROS node');
       return false;
@@ -95,12 +96,12 @@ async function main(): Promise<number> {
     const lifecycle = rcl.removeROSArgs(process.argv.slice(2)).includes('--lifecycle');
     try {
       if (lifecycle) {
-        const managed = new rcl.lifecycle.LifecycleNode(NODE_NAME);
+        const managed = new rcl.lifecycle.LifecycleNode(NODE_NAME, undefined, undefined, nodeOptions());
         node = managed;
         prepare(rcl, managed, attach);
         core = startLifecycleNode(rcl, managed, log);
       } else {
-        node = new rcl.Node(NODE_NAME);
+        node = new rcl.Node(NODE_NAME, undefined, undefined, nodeOptions());
         prepare(rcl, node, attach);
         const plain = new FaceClassificationCore(rcl, node, log);
         core = plain;

@@ -90,6 +90,11 @@ export interface RclNode {
   addOnSetParametersCallback(callback: (parameters: RclParameter[]) => RclSetParametersResult): void;
 }
 
+/** The NodeOptions fields the node sets (a plain object is accepted). */
+export interface RclNodeOptions {
+  enableRosout?: boolean;
+}
+
 export interface RclState {
   readonly id: number;
   readonly label: string;
@@ -134,9 +139,9 @@ export interface Rclnodejs {
   /** Removes rclnodejs's own SIGINT handler (which shuts all contexts down). */
   removeSignalHandlers?(): void;
   require(name: string): unknown;
-  Node: new (name: string, namespace?: string) => RclNode;
+  Node: new (name: string, namespace?: string, context?: unknown, options?: RclNodeOptions) => RclNode;
   lifecycle: {
-    LifecycleNode: new (name: string, namespace?: string) => RclLifecycleNode;
+    LifecycleNode: new (name: string, namespace?: string, context?: unknown, options?: RclNodeOptions) => RclLifecycleNode;
     CallbackReturnCode: { SUCCESS: number; FAILURE: number; ERROR: number };
   };
   QoS: RclQoSConstructor;

@@ -12,11 +12,27 @@
  *   aborts (`terminate called after throwing an instance of 'Napi::Error'`) and the client hangs.
  *   An undeclared name is answered with rclnodejs's own wording. The handlers below convert the
  *   values safely, answer unknown names with the node's reason, and never throw.
+ * - Integer lists reach rclnodejs's Parameter class as plain numbers or a typed array, which its own
+ *   type check refuses: an integer list anywhere in a parameter file (`offsets: [20, 40]`, in any
+ *   node's section) makes the Node constructor throw "Type mismatch for parameter ... expected 7,
+ *   got object" before the node can say anything. Parameter values of integer-list type are turned
+ *   into the bigint list that check expects.
+ * - On Humble and older, rcl_node_init registers the node's /rosout publisher itself; rclnodejs
+ *   registers it a second time, and rcl warns "Publisher already registered for provided node
+ *   name" at every start. There the node is created with rclnodejs's registration switched off.
  */
 import { errorMessage } from '../errors.js';
 import { suggestKey } from '../config/suggest.js';
 import { PARAMETER_KEYS, ParameterType } from './parameters.js';
-import type { RclNode, RclParameter, RclPublisher, RclSetParametersResult, Rclnodejs } from './rclnodejs_api.js';
+import type { RclNode, RclNodeOptions, RclParameter, RclPublisher, RclSetParametersResult, Rclnodejs } from './rclnodejs_api.js';
+
+/** Distributions whose rcl_node_init creates the /rosout publisher (it moved out of rcl after Humble). */
+const RCL_REGISTERS_ROSOUT = ['foxy', 'galactic', 'humble'];
+
+/** Node options that keep rosout registered once. */
+export function nodeOptions(env: NodeJS.ProcessEnv = process.env): RclNodeOptions {
+  return RCL_REGISTERS_ROSOUT.includes(env.ROS_DISTRO ?? '') ? { enableRosout: false } : {};
+}
 
 const PARAMETER_EVENT_TYPE = 'rcl_interfaces/msg/ParameterEvent';
 
@@ -47,6 +63,31 @@ interface ParameterClass {
   fromParameterMessage?(message: ParameterMsg): RclParameter;
 }
 
+const toBigInt = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v))));
+
+interface ParameterPrototype {
+  _type: number;
+  _value: unknown;
+  validate(): void;
+}
+
+const patched = new WeakSet<object>();
+
+/** Let rclnodejs's Parameter take integer lists in any array form (see the file comment). Call before creating nodes. */
+export function acceptIntegerLists(rcl: Rclnodejs): boolean {
+  const proto = (rcl.Parameter as unknown as { prototype?: ParameterPrototype }).prototype;
+  if (!proto || typeof proto.validate !== 'function' || patched.has(proto)) return false;
+  const validate = proto.validate;
+  proto.validate = function (this: ParameterPrototype): void {
+    if (this._type === ParameterType.INTEGER_ARRAY && this._value !== null && typeof this._value === 'object') {
+      this._value = Array.from(this._value as ArrayLike<unknown>, toBigInt);
+    }
+    validate.call(this);
+  };
+  patched.add(proto);
+  return true;
+}
+
 /** Publish parameter events on the absolute /parameter_events. Returns whether the fix applied. */
 export function useAbsoluteParameterEvents(node: RclNode): boolean {
   const internals = node as unknown as NodeInternals;
@@ -60,8 +101,8 @@ export function useAbsoluteParameterEvents(node: RclNode): boolean {
 /** Integer values as bigint (rclnodejs's Parameter type requires it; plain numbers arrive). */
 function normalized(message: ParameterMsg): ParameterMsg {
   const value = { ...message.value };
-  if (value.type === ParameterType.INTEGER && typeof value.integer_value !== 'bigint') value.integer_value = BigInt(Math.trunc(Number(value.integer_value)));
-  if (value.type === ParameterType.INTEGER_ARRAY && value.integer_array_value) value.integer_array_value = Array.from(value.integer_array_value, (v) => (typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v)))));
+  if (value.type === ParameterType.INTEGER && typeof value.integer_value !== 'bigint') value.integer_value = toBigInt(value.integer_value);
+  if (value.type === ParameterType.INTEGER_ARRAY && value.integer_array_value) value.integer_array_value = Array.from(value.integer_array_value, toBigInt);
   return { name: message.name, value };
 }
 

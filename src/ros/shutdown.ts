@@ -6,7 +6,9 @@
  * ResetStdio), so terminal descriptors are pointed at /dev/null before exiting: Node skips
  * descriptors that no longer refer to the file it started with. The cleanup is synchronous (a frame
  * is never half-processed when a signal handler runs: frames run to completion on the event loop),
- * so the node is gone within milliseconds of the signal; a second signal exits at once with status 1.
+ * so the node is gone within milliseconds of the signal. Further signals are ignored: Ctrl-C on
+ * `ros2 launch` reaches the node twice (from the terminal, then forwarded by launch), and the second
+ * must not turn a clean exit into a failure.
  */
 import fs from 'node:fs';
 import tty from 'node:tty';
@@ -38,19 +40,14 @@ export interface ShutdownOptions {
   /** Frees everything, synchronously; what it throws is logged. */
   cleanup: () => void;
   log: Logger;
-  exit?: (code: number) => void;
 }
 
-/** Resolves with the exit status once a signal came and the cleanup ran; a second signal calls `exit(1)`. */
+/** Resolves with the exit status (0) once a signal came and the cleanup ran. */
 export function untilShutdown(options: ShutdownOptions): Promise<number> {
-  const exit = options.exit ?? ((code: number) => process.exit(code));
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: ShutdownSignal): void => {
-      if (stopping) {
-        exit(1);
-        return;
-      }
+      if (stopping) return;
       stopping = true;
       let clean = true;
       const started = performance.now();

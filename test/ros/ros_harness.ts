@@ -102,10 +102,10 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
   };
 }
 
-/** Run a ros2 CLI command to completion. */
-export function ros2(args: string[], timeoutMs = 60_000): { status: number | null; out: string } {
+/** Run a ros2 CLI command to completion; `out` is stdout and stderr together. */
+export function ros2(args: string[], timeoutMs = 60_000): { status: number | null; out: string; stdout: string } {
   const run = spawnSync('ros2', args, { encoding: 'utf8', timeout: timeoutMs });
-  return { status: run.status, out: `${run.stdout ?? ''}${run.stderr ?? ''}` };
+  return { status: run.status, out: `${run.stdout ?? ''}${run.stderr ?? ''}`, stdout: run.stdout ?? '' };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -183,4 +183,52 @@ let stampCounter = 0;
 export function uniqueStamp(): { sec: number; nanosec: number } {
   stampCounter++;
   return { sec: 1_700_000_000 + stampCounter, nanosec: (process.pid * 1000 + stampCounter) % 1_000_000_000 };
+}
+
+/** The installed launcher of the node (a shell script that execs node): signals reach the node itself. */
+export function installedLauncher(): string | undefined {
+  const prefix = findPackagePrefix();
+  return prefix && path.join(prefix, 'lib', 'face_classification', 'face_classification_node');
+}
+
+/** The package's install prefix (the workspace's install folder with a merged install). */
+export function packagePrefix(): string | undefined {
+  return findPackagePrefix();
+}
+
+/** Poll `check` every 100 ms until it returns a value or `timeoutMs` passes. */
+export async function waitFor<T>(check: () => T | undefined | false, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) return undefined;
+    await sleep(100);
+  }
+}
+
+/** diagnostic_msgs/DiagnosticArray as the tests read it. */
+export interface DiagnosticArrayMsg extends StampedMsg {
+  status: { level: number; name: string; message: string; values: { key: string; value: string }[] }[];
+}
+
+/** The statuses of node `fqn` received on /diagnostics so far, oldest first. */
+export function statusesOf(client: TestClient, fqn: string): DiagnosticArrayMsg['status'] {
+  return client
+    .messages<DiagnosticArrayMsg>('/diagnostics')
+    .flatMap((m) => m.status)
+    .filter((s) => s.name === `face_classification: ${fqn}`);
+}
+
+export function statusValue(status: DiagnosticArrayMsg['status'][number] | undefined, key: string): string | undefined {
+  return status?.values.find((v) => v.key === key)?.value;
+}
+
+/** Processes whose command line contains `text` (to find nodes left behind). */
+export function processesWith(text: string): string[] {
+  const run = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return run.stdout
+    .split('\n')
+    .filter((line) => line.includes(text) && !line.includes('ps -eo'))
+    .map((line) => line.trim());
 }
