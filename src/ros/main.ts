@@ -121,7 +121,7 @@ async function main(): Promise<number> {
       return false;
     }
     node.spin();
-    log.info({ node: node.getFullyQualifiedName(), lifecycle, package: path.basename(packageRoot) }, 'node running');
+    log.info({ node: node.getFullyQualifiedName(), lifecycle, root: packageRoot }, 'node running');
     return true;
   };
   const first = await Promise.race([start().then((ok) => (ok ? 'running' : 'failed')), stopped.then(() => 'stopped')]);
