@@ -12,7 +12,7 @@ interface Base<T> {
   runtime?: boolean;
 }
 export interface DoubleSetting extends Base<number> { type: 'double'; min: number; max: number }
-export interface IntegerSetting extends Base<number> { type: 'integer'; min: number; max: number }
+export interface IntegerSetting extends Base<number> { type: 'integer'; min: number; max: number; /** Values must be min + a multiple of this. */ step?: number }
 export interface BoolSetting extends Base<boolean> { type: 'bool' }
 export interface StringSetting extends Base<string> { type: 'string'; choices?: readonly string[] }
 export interface DoubleArraySetting extends Base<number[]> { type: 'double_array'; length: number; min: number; max: number }
@@ -29,6 +29,8 @@ export const SCHEMA = {
   'models.directory': string({ default: '', description: 'folder searched first for model files (then FACE_CLASSIFICATION_MODELS, ../shared/models, the user cache)' }),
   'models.download': bool({ default: true, description: 'download missing models from the authors\' repository into the user cache' }),
   'models.batch_size': integer({ default: 32, min: 1, max: 1024, description: 'largest batch sent to a classifier head at once' }),
+
+  'input.max_pixels': integer({ default: 33177600, min: 1, max: 1073741824, runtime: true, description: 'largest input image or frame in pixels (width * height; default 8K UHD, 7680 x 4320); larger ones are refused before decoding' }),
 
   'emotion.enabled': bool({ default: true, runtime: true, description: 'run the emotion head' }),
   'emotion.model': string({ default: 'fer2013_mini_XCEPTION.102-0.66', description: 'emotion model id (models/*.json) or path to a Keras HDF5 file' }),
@@ -51,7 +53,7 @@ export const SCHEMA = {
   'yunet.score_threshold': double({ default: 0.7, min: 0.0, max: 1.0, runtime: true, description: 'minimum face score' }),
   'yunet.nms_threshold': double({ default: 0.3, min: 0.0, max: 1.0, runtime: true, description: 'IoU above which overlapping detections are suppressed' }),
   'yunet.top_k': integer({ default: 5000, min: 1, max: 100000, runtime: true, description: 'candidates kept before non-maximum suppression' }),
-  'yunet.input_size': integer({ default: 640, min: 32, max: 4096, description: 'longer side of the network input (multiple of 32)' }),
+  'yunet.input_size': integer({ default: 640, min: 32, max: 4096, step: 32, description: 'longer side of the network input (multiple of 32)' }),
 
   'tracking.scan_interval': integer({ default: 10, min: 1, max: 1000, runtime: true, description: 'video: frames between full-frame detector scans, which run in the background; between them each tracked face is re-detected near its predicted box (1: a full scan on every frame, as the paper)' }),
   'tracking.max_scan_lag': integer({ default: 3, min: 0, max: 100, runtime: true, description: 'video: frames a background full scan may take before the pipeline waits for it; a face that appears is found within scan_interval + max_scan_lag frames' }),

@@ -9,6 +9,7 @@ import { faceInput } from '../vision/preprocess.js';
 import type { ColorOrder } from '../vision/image.js';
 import { createDetector } from '../detection/create.js';
 import type { FaceDetector } from '../detection/detector.js';
+import { ConfigError, FaceClassificationError } from '../errors.js';
 import { scanFrame, type ScoredBox } from '../detection/frame_scan.js';
 import { FaceTracker } from '../tracking/tracker.js';
 import { PreparedFrame } from './prepared_frame.js';
@@ -76,13 +77,49 @@ export function headCrops(gray: Mat, boxes: readonly Box[], head: ClassifierHead
  * adapters over it. Runtime-tunable settings are read from `config` at every frame.
  */
 export class FacePipeline {
+  private current: Config;
+  private disposed = false;
+
   private constructor(
-    public config: Config,
+    config: Config,
     readonly detector: FaceDetector,
+    /** The enabled heads at creation: a disabled head's model is neither loaded nor required. */
     readonly heads: Partial<Record<HeadTask, ClassifierHead>>,
     readonly backend: string,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.current = config;
+  }
+
+  /** The settings; runtime ones are read at every frame. */
+  get config(): Config {
+    return this.current;
+  }
+
+  /** Replace the settings (e.g. a ROS parameter change); throws a ConfigError for what configRefusal refuses. */
+  set config(next: Config) {
+    const refusal = this.configRefusal(next);
+    if (refusal) throw new ConfigError(refusal.key, refusal.reason);
+    this.current = next;
+  }
+
+  /**
+   * Why `next` cannot be applied while this pipeline runs, or undefined: a head switched on whose
+   * model was not loaded (it was disabled at creation; loading takes seconds and may fail, so a
+   * running pipeline does not do it). The ROS node asks this before accepting a parameter change.
+   */
+  configRefusal(next: Config): { key: string; reason: string } | undefined {
+    for (const task of ['emotion', 'gender'] as const) {
+      if (next[`${task}.enabled`] && !this.heads[task]) {
+        return { key: `${task}.enabled`, reason: `cannot be switched on while running: the ${task} model was not loaded because the head was disabled at start; start with ${task}.enabled: true (it can then be switched off and on)` };
+      }
+    }
+    return undefined;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new FaceClassificationError('FacePipeline used after dispose(): create a new one');
+  }
 
   static async create(config: Config, options: PipelineOptions = {}): Promise<FacePipeline> {
     const log = options.log ?? silentLogger;
@@ -91,11 +128,13 @@ export class FacePipeline {
     const detector = await createDetector(config, load);
     const heads: Partial<Record<HeadTask, ClassifierHead>> = {};
     try {
-      // Both heads are loaded even when one is disabled, so it can be switched on at run time.
-      heads.emotion = await ClassifierHead.load('emotion', config['emotion.model'], load);
-      heads.gender = await ClassifierHead.load('gender', config['gender.model'], load);
+      // Only the enabled heads: a disabled head's model is not needed (see configRefusal).
+      for (const task of ['emotion', 'gender'] as const) {
+        if (config[`${task}.enabled`]) heads[task] = await ClassifierHead.load(task, config[`${task}.model`], load);
+      }
     } catch (error) {
       heads.emotion?.dispose();
+      heads.gender?.dispose();
       detector.dispose?.();
       throw error;
     }
@@ -109,6 +148,7 @@ export class FacePipeline {
 
   /** Every face of the frame (a full scan); boxes in frame pixels, sorted left to right. */
   detect(gray: Mat, bgr: Mat | undefined): { boxes: ScoredBox[]; scale: number } {
+    this.checkAlive();
     return scanFrame(this.detector, gray, bgr, this.config);
   }
 
@@ -121,6 +161,7 @@ export class FacePipeline {
 
   /** Both heads' raw answers for the given face boxes: one batched call per enabled head. */
   classify(gray: Mat, boxes: readonly Box[], clock: StageClock): Partial<Record<HeadTask, Classification[]>> {
+    this.checkAlive();
     const answers: Partial<Record<HeadTask, Classification[]>> = {};
     if (boxes.length === 0) return answers;
     for (const task of ['emotion', 'gender'] as const) {
@@ -140,6 +181,7 @@ export class FacePipeline {
    * (BGR, or RGB with colorOrder 'rgb') or 4 channels. Each face gets a new track id.
    */
   process(frame: Mat, colorOrder: ColorOrder = 'bgr'): FrameResult {
+    this.checkAlive();
     const clock = new StageClock();
     const prepared = new PreparedFrame(frame, colorOrder);
     const gray = prepared.gray;
@@ -164,10 +206,13 @@ export class FacePipeline {
    * smoothing. Its `process` must be awaited before the next frame is given.
    */
   stream(): FaceStream {
+    this.checkAlive();
     return new FaceStream(this, this.log);
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.heads.emotion?.dispose();
     this.heads.gender?.dispose();
     this.detector.dispose?.();

@@ -54,7 +54,10 @@ export class FaceClassificationCore {
     private readonly log: Logger,
   ) {
     this.settings = declareParameters(rcl, node);
-    watchParameters(node, () => this.settings, (next) => this.applySettings(next), log);
+    watchParameters(node, () => this.settings, (next) => this.applySettings(next), log, (next) => {
+      const refusal = this.pipeline?.configRefusal(next.config);
+      return refusal && `${refusal.key} ${refusal.reason}`;
+    });
     // `image` is remappable; the compressed topic hangs under the remapped name, as image_transport does.
     const base = node.resolveTopicName('image');
     this.inputTopic = this.settings.ros['image_transport'] === 'compressed' ? `${base}/compressed` : base;
