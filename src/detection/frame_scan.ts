@@ -2,6 +2,7 @@ import { cv, type Mat } from '../vision/opencv.js';
 import type { Box } from '../vision/crop.js';
 import type { Config } from '../config/schema.js';
 import type { Detection, DetectionLimits, FaceDetector } from './detector.js';
+import { mergeNestedBoxes } from './merge_nested.js';
 
 /** A face box in frame pixels with its detector score. */
 export type ScoredBox = Box & { score: number };
@@ -32,15 +33,16 @@ export function toFrameBoxes(found: readonly Detection[], scale: number, width: 
   const f = scale < 1 ? 1 / scale : 1;
   const minSide = config['detector.min_face_size'];
   const maxSide = config['detector.max_face_size'];
-  return found
+  const boxes = found
     .map((d) => {
       const x = Math.max(0, Math.round(d.x * f));
       const y = Math.max(0, Math.round(d.y * f));
       return { x, y, width: Math.min(width - x, Math.round(d.width * f)), height: Math.min(height - y, Math.round(d.height * f)), score: d.score };
     })
     .filter((b) => b.width > 0 && b.height > 0)
-    .filter((b) => (minSide === 0 || Math.max(b.width, b.height) >= minSide) && (maxSide === 0 || Math.min(b.width, b.height) <= maxSide))
-    .sort((a, b) => a.x - b.x || a.y - b.y);
+    .filter((b) => (minSide === 0 || Math.max(b.width, b.height) >= minSide) && (maxSide === 0 || Math.min(b.width, b.height) <= maxSide));
+  // Two nested boxes on one face become one (the detector's own grouping leaves them).
+  return mergeNestedBoxes(boxes).sort((a, b) => a.x - b.x || a.y - b.y);
 }
 
 /** Every face of the frame (the paper's full scan), on the calling thread. */
