@@ -57,7 +57,7 @@ export class ClassifierHead {
       throw new ModelFileError(resolved.path, `is a ${resolved.manifest.task} model (${resolved.manifest.format}), not a Keras ${task} classifier`);
     }
     if (resolved.manifest && resolved.manifest.task !== task) {
-      throw new ModelFileError(resolved.path, `is the ${resolved.manifest.task} model ${resolved.manifest.id} (labels ${resolved.manifest.labels.join(', ')}), not a ${task} model; give it as ${resolved.manifest.task}.model`);
+      throw new ModelFileError(resolved.path, `is the ${resolved.manifest.task} model ${resolved.manifest.id} (labels ${resolved.manifest.labels.join(', ')}), not ${task === 'emotion' ? 'an' : 'a'} ${task} model; give it as ${resolved.manifest.task}.model`);
     }
     const network = await importKerasModel(resolved.path);
     const classes = tf.tidy(() => network.forward(tf.zeros([1, ...network.inputShape]) as tf.Tensor4D).logits.shape[1]!);
@@ -65,7 +65,7 @@ export class ClassifierHead {
     if (!resolved.manifest && classes !== DEFAULT_LABELS[task].length) {
       network.dispose();
       const other = (Object.keys(DEFAULT_LABELS) as HeadTask[]).find((t) => t !== task && DEFAULT_LABELS[t].length === classes);
-      throw new ModelFileError(resolved.path, `has ${classes} outputs; a ${task} model has ${DEFAULT_LABELS[task].length} (${DEFAULT_LABELS[task].join(', ')})${other ? `: it looks like a ${other} model` : ''}`);
+      throw new ModelFileError(resolved.path, `has ${classes} outputs; a ${task} model has ${DEFAULT_LABELS[task].length} (${DEFAULT_LABELS[task].join(', ')})${other ? `: it looks like ${other === 'emotion' ? 'an' : 'a'} ${other} model` : ''}`);
     }
     const manifest = resolved.manifest ?? customManifest(resolved.path, task, DEFAULT_LABELS[task], network.inputShape);
     if (manifest.labels.length !== classes) {

@@ -25,8 +25,8 @@ function sameFile(a: string, b: string): boolean {
 
 /** --out must be a writable .avi/.mp4 path that is not the input; its folder is made here. */
 function checkVideoOutput(outFile: string, input: string | undefined): void {
-  if (!videoCodec(outFile)) throw new UsageError(`--out ${outFile}: ${VIDEO_OUTPUT_HINT}`);
   if (fs.existsSync(outFile) && fs.statSync(outFile).isDirectory()) throw new UsageError(`--out ${outFile}: is a folder; give a video file name`);
+  if (!videoCodec(outFile)) throw new UsageError(`--out ${outFile}: ${VIDEO_OUTPUT_HINT}`);
   if (input !== undefined && sameFile(input, outFile)) throw new UsageError(`--out ${outFile}: is the input video itself; writing it would destroy the input`);
   ensureFolder('out', path.dirname(path.resolve(outFile)));
 }
