@@ -207,7 +207,7 @@ test('--out: the input video itself, an existing file, a folder under /proc, a b
     [['video', fixtures.video, '--out', at('out.gif')], /output must end in \.avi/],
     [['video', fixtures.video, '--out', at('noextension')], /output must end in \.avi/],
     [['video', fixtures.video, '--out', dir], /is a folder/],
-    [['video', fixtures.video, '--out', path.join(file, 'v.avi')], /a-file is a file, not a folder/],
+    [['video', fixtures.video, '--out', path.join(file, 'v.avi')], /a-file: is a file, not a folder/],
     [['detect', fixtures.good, '--out', file], /a-file: is a file, not a folder/],
     [['detect', fixtures.good, '--out', '/proc/fc-no-such/annotated'], /cannot create the folder \/proc\/fc-no-such \(ENOENT\)/],
   ];
@@ -274,7 +274,7 @@ test('a disabled head\'s model is not needed; classify prints paths as given', (
   assert.equal(classify.lines[0]!['file'], face, 'the absolute path as given');
 });
 
-test('stderr speaks one language: plain lines by default, JSON lines with --log-format json; video backends stay quiet', () => {
+test('stderr speaks one language: plain lines by default, JSON lines with --log-format json; TF.js and the video backends stay quiet', () => {
   const plain = run(['explain', path.join(photos, 'MAX_IBM.jpeg'), fixtures.text]);
   assert.equal(plain.status, 1);
   assertOnlyOurLines(plain);
@@ -284,6 +284,10 @@ test('stderr speaks one language: plain lines by default, JSON lines with --log-
   const records = json.errors.map((l) => JSON.parse(l) as { level: number; msg: string; command: string });
   assert.deepEqual(records.map((r) => r.level), [40, 50]);
   assert.match(records[1]!.msg, /text\.png: is not an image file/);
+  // TF.js's cpu backend prints a multi-line banner of its own at its first tensor.
+  const cpu = run(['classify', face, '--backend', 'cpu', '--no-gender']);
+  assert.equal(cpu.status, 0, cpu.stderr);
+  assert.equal(cpu.stderr, '');
   const garbage = at('garbage.avi');
   fs.writeFileSync(garbage, Buffer.alloc(8000, 7));
   const video = run(['video', garbage]);

@@ -55,7 +55,14 @@ export const videoCommand: Command = {
     if (outFile) checkVideoOutput(outFile, input);
     const config = configFromFlags(values);
     const source = VideoSource.open(camera !== undefined ? Number(camera) : input!);
-    const pipeline = await FacePipeline.create(config, { log: context.log });
+    let pipeline: FacePipeline;
+    try {
+      pipeline = await FacePipeline.create(config, { log: context.log });
+    } catch (error) {
+      // The camera is released whatever happens.
+      source.release();
+      throw error;
+    }
     let sink: VideoSink | undefined;
     const progress = new ProgressBar(source.isCamera ? 0 : source.frameCount);
     let frames = 0;
