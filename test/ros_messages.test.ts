@@ -22,7 +22,7 @@ const result: FrameResult = {
     },
     { id: 1, box: { x: 300, y: 10, width: 40, height: 40 }, score: 3 },
   ],
-  timings: { detectMs: 10, cropMs: 1, emotionMs: 5, genderMs: 4, totalMs: 20 },
+  timings: { detectMs: 10, cropMs: 1, emotionMs: 5, genderMs: 4, headsMs: 9, totalMs: 20 },
 };
 
 test('a result becomes a FaceClassificationArray with the input header, boxes, labels and scores', () => {

@@ -10,6 +10,8 @@ import { toBgr, type ColorOrder } from '../vision/image.js';
 import { ImageError } from '../errors.js';
 import { createDetector } from '../detection/create.js';
 import type { FaceDetector } from '../detection/detector.js';
+import { createHeadsEngine } from '../models/inference/create.js';
+import type { HeadInputs, HeadsEngine } from '../models/inference/engine.js';
 
 export type { ColorOrder };
 
@@ -28,8 +30,11 @@ export interface FaceResult {
 export interface StageTimings {
   detectMs: number;
   cropMs: number;
+  /** Each head's inference; 0 for both when the engine ran them in one call (see headsMs). */
   emotionMs: number;
   genderMs: number;
+  /** Inference of all heads of the frame (one call with a combined engine such as onnxruntime). */
+  headsMs: number;
   totalMs: number;
 }
 
@@ -70,7 +75,10 @@ export class FacePipeline {
     public config: Config,
     readonly detector: FaceDetector,
     readonly heads: Partial<Record<HeadTask, ClassifierHead>>,
+    /** TensorFlow.js's backend: explanations, and the heads when the engine is tfjs. */
     readonly backend: string,
+    /** What runs the heads' forward pass (inference.engine); `engine.name` and `engine.details` say which. */
+    readonly engine: HeadsEngine,
     private readonly log: Logger,
   ) {}
 
@@ -80,16 +88,19 @@ export class FacePipeline {
     const load = headLoadOptions(config, log);
     const detector = await createDetector(config, load);
     const heads: Partial<Record<HeadTask, ClassifierHead>> = {};
+    let engine: HeadsEngine;
     try {
       // Both heads are loaded even when one is disabled, so it can be switched on at run time.
       heads.emotion = await ClassifierHead.load('emotion', config['emotion.model'], load);
       heads.gender = await ClassifierHead.load('gender', config['gender.model'], load);
+      engine = createHeadsEngine(heads, config, log);
     } catch (error) {
       heads.emotion?.dispose();
+      heads.gender?.dispose();
       detector.dispose?.();
       throw error;
     }
-    return new FacePipeline(config, detector, heads, backend, log);
+    return new FacePipeline(config, detector, heads, backend, engine, log);
   }
 
   /** Find faces; boxes in frame pixels, sorted left to right. */
@@ -123,20 +134,31 @@ export class FacePipeline {
     return headCrops(gray, boxes, head, this.config[`${task}.offsets`], this.config['crop.offset_unit'] as OffsetUnit);
   }
 
-  /** Classify given face boxes of a frame: one batched call per enabled head. */
+  /**
+   * Classify given face boxes of a frame: the enabled heads' batches go to the engine in one call
+   * when it combines heads (onnxruntime), else in one call per head.
+   */
   classify(gray: Mat, boxes: readonly (Box & { score: number })[], timings: StageTimings): FaceResult[] {
     const c = this.config;
     const faces: FaceResult[] = boxes.map((b, id) => ({ id, box: { x: b.x, y: b.y, width: b.width, height: b.height }, score: b.score }));
     if (faces.length === 0) return faces;
+    const inputs: HeadInputs = {};
+    const t = performance.now();
     for (const task of ['emotion', 'gender'] as const) {
-      const head = this.heads[task];
-      if (!head || !c[`${task}.enabled`]) continue;
-      let t = performance.now();
-      const inputs = this.crops(gray, boxes, task).map((crop) => crop.input);
-      timings.cropMs += performance.now() - t;
-      t = performance.now();
-      head.predict(inputs).forEach((answer, i) => (faces[i]![task] = answer));
-      timings[task === 'emotion' ? 'emotionMs' : 'genderMs'] = performance.now() - t;
+      if (this.heads[task] && c[`${task}.enabled`]) inputs[task] = this.crops(gray, boxes, task).map((crop) => crop.input);
+    }
+    timings.cropMs += performance.now() - t;
+    const tasks = Object.keys(inputs) as HeadTask[];
+    const calls: HeadInputs[] = this.engine.combined ? [inputs] : tasks.map((task) => ({ [task]: inputs[task] }));
+    for (const call of calls) {
+      const start = performance.now();
+      const answers = this.engine.classify(call);
+      const ms = performance.now() - start;
+      timings.headsMs += ms;
+      for (const task of Object.keys(call) as HeadTask[]) {
+        answers[task]?.forEach((answer, i) => (faces[i]![task] = answer));
+        if (!this.engine.combined) timings[task === 'emotion' ? 'emotionMs' : 'genderMs'] = ms;
+      }
     }
     return faces;
   }
@@ -150,7 +172,7 @@ export class FacePipeline {
     if (frame.depth !== cv.CV_8U) throw new ImageError('frame', 'must be 8-bit');
     const bgr = frame.channels === 1 ? undefined : toBgr(frame, colorOrder);
     const gray = bgr ? bgr.cvtColor(cv.COLOR_BGR2GRAY) : frame;
-    const timings: StageTimings = { detectMs: 0, cropMs: 0, emotionMs: 0, genderMs: 0, totalMs: 0 };
+    const timings: StageTimings = { detectMs: 0, cropMs: 0, emotionMs: 0, genderMs: 0, headsMs: 0, totalMs: 0 };
     let t = performance.now();
     const { boxes, scale } = this.detect(gray, bgr);
     timings.detectMs = performance.now() - t;
@@ -161,6 +183,7 @@ export class FacePipeline {
   }
 
   dispose(): void {
+    this.engine.dispose();
     this.heads.emotion?.dispose();
     this.heads.gender?.dispose();
     this.detector.dispose?.();
@@ -169,5 +192,5 @@ export class FacePipeline {
 
 export function roundTimings(t: StageTimings): StageTimings {
   const r = (v: number): number => Math.round(v * 100) / 100;
-  return { detectMs: r(t.detectMs), cropMs: r(t.cropMs), emotionMs: r(t.emotionMs), genderMs: r(t.genderMs), totalMs: r(t.totalMs) };
+  return { detectMs: r(t.detectMs), cropMs: r(t.cropMs), emotionMs: r(t.emotionMs), genderMs: r(t.genderMs), headsMs: r(t.headsMs), totalMs: r(t.totalMs) };
 }
