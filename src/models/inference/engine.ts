@@ -5,9 +5,10 @@ import type { Classification, ClassifierHead, HeadTask } from '../classifier.js'
  * returns the same Classification objects; the heads' TF.js networks stay loaded whichever engine
  * runs, because explanations (GBP, Grad-CAM) need their gradients.
  */
-export const ENGINE_CHOICES = ['auto', 'onnxruntime', 'opencv', 'tfjs'] as const;
+export const ENGINE_CHOICES = ['auto', 'onnxruntime', 'tfjs'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
-export type EngineName = Exclude<EngineChoice, 'auto'>;
+/** Engines of the library; scripts/bench_heads.ts also times OpenCV dnn behind the same interface. */
+export type EngineName = Exclude<EngineChoice, 'auto'> | 'opencv';
 
 /** Preprocessed faces per head (each head's inputHeight*inputWidth floats a face). */
 export type HeadInputs = Partial<Record<HeadTask, readonly Float32Array[]>>;

@@ -121,7 +121,11 @@ export class OnnxRuntimeEngine implements HeadsEngine {
     try {
       session.loadModel(model.buffer, model.byteOffset, model.byteLength, sessionOptions);
     } catch (error) {
-      session.dispose();
+      try {
+        session.dispose();
+      } catch {
+        // A session that failed to load has nothing to release (and says "not initialized").
+      }
       throw new FaceClassificationError(`inference engine onnxruntime (${options.provider}): the exported heads did not load (${errorMessage(error).split('\n')[0]})`);
     }
     return new OnnxRuntimeEngine(heads, loaded.ort, session, options, loaded.version, model.byteLength);
