@@ -212,6 +212,47 @@ ortTest('`face-classification export` writes one ONNX model with both heads that
   }
 });
 
+ortTest('every layer kind the importer knows exports faithfully: a random 3-channel network with odd sizes matches Network.forward', async () => {
+  await testBackend();
+  const r = (shape: number[], seed: number, mean = 0, std = 0.5): tf.Tensor => tf.randomNormal(shape, mean, std, 'float32', seed);
+  const layers: LayerSpec[] = [
+    { kind: 'input', name: 'in', inputs: [], shape: [9, 9, 3] },
+    { kind: 'conv2d', name: 'conv', inputs: ['in'], kernel: r([3, 3, 3, 4], 1) as tf.Tensor4D, bias: r([4], 2) as tf.Tensor1D, strides: [2, 2], padding: 'same', activation: 'relu' },
+    // After a ReLU: not foldable, exported as Mul + Add.
+    { kind: 'batchNorm', name: 'bn_conv', inputs: ['conv'], scale: r([4], 3, 1) as tf.Tensor1D, offset: r([4], 4) as tf.Tensor1D },
+    { kind: 'depthwiseConv2d', name: 'dw', inputs: ['bn_conv'], depthwise: r([3, 3, 4, 2], 5) as tf.Tensor4D, bias: r([8], 6) as tf.Tensor1D, strides: [1, 1], padding: 'same', activation: 'linear' },
+    { kind: 'batchNorm', name: 'bn_dw', inputs: ['dw'], scale: r([8], 7, 1) as tf.Tensor1D, offset: r([8], 8) as tf.Tensor1D },
+    { kind: 'separableConv2d', name: 'sep', inputs: ['bn_dw'], depthwise: r([3, 3, 8, 1], 9) as tf.Tensor4D, pointwise: r([1, 1, 8, 6], 10) as tf.Tensor4D, strides: [1, 1], padding: 'same', activation: 'linear' },
+    { kind: 'batchNorm', name: 'bn_sep', inputs: ['sep'], scale: r([6], 11, 1) as tf.Tensor1D, offset: r([6], 12) as tf.Tensor1D },
+    { kind: 'activation', name: 'relu', inputs: ['bn_sep'], activation: 'relu' },
+    { kind: 'avgPool', name: 'avg', inputs: ['relu'], pool: [3, 3], strides: [2, 2], padding: 'same' },
+    { kind: 'maxPool', name: 'max', inputs: ['relu'], pool: [3, 3], strides: [2, 2], padding: 'same' },
+    { kind: 'add', name: 'sum', inputs: ['avg', 'max'] },
+    { kind: 'flatten', name: 'flat', inputs: ['sum'] },
+    { kind: 'identity', name: 'dropout', inputs: ['flat'] },
+    { kind: 'dense', name: 'dense', inputs: ['dropout'], kernel: r([54, 5], 13, 0, 0.02) as tf.Tensor2D, bias: r([5], 14) as tf.Tensor1D, activation: 'softmax' },
+  ];
+  const network = new Network(layers, 'in', 'dense');
+  const { ort, binding } = runtime as Exclude<typeof runtime, Error>;
+  const session = new binding.binding.InferenceSession();
+  try {
+    const model = exportOnnx([{ name: 'x', network }]);
+    session.loadModel(model.buffer, model.byteOffset, model.byteLength, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+    const input = Float32Array.from({ length: 2 * 9 * 9 * 3 }, (_, i) => Math.sin(i * 0.71));
+    const onnx = session.run({ x: new ort.Tensor('float32', input, [2, 9, 9, 3]) }, { x_probabilities: null }, {})['x_probabilities']!.data as Float32Array;
+    const expected = tf.tidy(() => network.forward(tf.tensor4d(input, [2, 9, 9, 3])).probabilities.dataSync());
+    assert.equal(onnx.length, expected.length);
+    let worst = 0;
+    expected.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - onnx[i]!))));
+    // Small dense weights keep the softmax far from saturation, so any layer's error would show.
+    assert.ok(Math.max(...expected) < 0.9, `saturated softmax ${Math.max(...expected)}`);
+    assert.ok(worst <= 1e-5, `largest difference ${worst}`);
+  } finally {
+    session.dispose();
+    network.dispose();
+  }
+});
+
 // ---- The exporter alone (no onnxruntime needed) ----
 
 test('TensorFlow "same" padding: the odd extra row and column go at the bottom and right', () => {
