@@ -19,6 +19,7 @@ type Net = ReturnType<typeof cv.readNetFromONNX>;
 export class OpenCvEngine implements HeadsEngine {
   readonly name = 'opencv';
   readonly combined = false;
+  readonly label = 'opencv-dnn';
   readonly details: Readonly<Record<string, string | number | boolean>>;
   calls = 0;
   private nets: Partial<Record<HeadTask, Net>> | undefined;

@@ -166,8 +166,8 @@ export class FaceClassificationCore {
       result = pipeline.process(frame.mat, frame.colorOrder);
       const latencyMs = performance.now() - job.arrival;
       outputs.faces.publish(resultToMessage(result, { header, latencyMs, emotionClasses: pipeline.heads.emotion?.labels ?? [], genderClasses: pipeline.heads.gender?.labels ?? [] }));
-      this.stats.output({ ...result.timings, convertMs, latencyMs });
-      this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, convertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
+      this.stats.output({ ...result.timings, convertMs: convertMs + result.timings.convertMs, latencyMs });
+      this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, messageConvertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
     } catch (error) {
       const reason = errorMessage(error);
       this.stats.error(reason);

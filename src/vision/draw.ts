@@ -38,7 +38,7 @@ export function annotate(frame: Mat, faces: readonly FaceResult[]): Mat {
     const scale = Math.max(0.4, Math.min(1.5, width / 160));
     const color = emotionColor(face.emotion?.label);
     out.drawRectangle(new cv.Point2(x, y), new cv.Point2(x + width, y + height), new cv.Vec3(...color), Math.max(2, Math.round(scale * 3)), cv.LINE_8);
-    if (face.emotion) label(out, `${face.emotion.label} ${face.emotion.confidence.toFixed(2)}`, x, Math.max(12, y - 8), color, scale);
+    if (face.emotion) label(out, `#${face.trackId} ${face.emotion.label} ${face.emotion.confidence.toFixed(2)}`, x, Math.max(12, y - 8), color, scale);
     if (face.gender) {
       const gColor = GENDER_COLORS[face.gender.label] ?? OTHER_COLOR;
       label(out, `${face.gender.label} ${face.gender.confidence.toFixed(2)}`, x, Math.min(frame.rows - 4, y + height + Math.round(24 * scale)), gColor, scale);

@@ -16,9 +16,9 @@ export const videoCommand: Command = {
   name: 'video',
   summary: 'run the pipeline on a video file or a camera; write an annotated video',
   usage: 'FILE | --camera N [--out FILE.avi|.mp4] [--max-frames N] [options]',
-  details: 'Prints one JSON line per frame: {frame, timeMs, width, height, faces, timings}. A progress bar shows on a terminal for files.\nCtrl-C stops after the current frame and closes the output video properly.',
-  options: { ...PIPELINE_OPTIONS, 'camera': { type: 'string' }, 'out': { type: 'string', short: 'o' }, 'max-frames': { type: 'string' }, 'fps': { type: 'string' }, 'quiet': { type: 'boolean', short: 'q' } },
-  help: { ...PIPELINE_HELP, 'camera': 'camera index (e.g. 0) instead of a file', 'out': 'annotated video to write (.avi MJPG or .mp4)', 'max-frames': 'stop after this many frames', 'fps': 'frame rate of the output (default: the source\'s, else 30)', 'quiet': 'no JSON lines (only the output video)' },
+  details: 'Prints one JSON line per frame: {frame, timeMs, width, height, faces: [{id, track_id, confirmed, box, score, emotion, gender, raw}], timings}.\nFaces are detected and tracked: track_id stays with a person across frames; emotion and gender are smoothed per track (smoothing.method), raw holds the frame\'s own answers.\nA progress bar shows on a terminal for files. Ctrl-C stops after the current frame and closes the output video properly.',
+  options: { ...PIPELINE_OPTIONS, 'camera': { type: 'string' }, 'out': { type: 'string', short: 'o' }, 'max-frames': { type: 'string' }, 'fps': { type: 'string' }, 'quiet': { type: 'boolean', short: 'q' }, 'json': { type: 'boolean' } },
+  help: { ...PIPELINE_HELP, 'camera': 'camera index (e.g. 0) instead of a file', 'out': 'annotated video to write (.avi MJPG or .mp4)', 'max-frames': 'stop after this many frames', 'fps': 'frame rate of the output (default: the source\'s, else 30)', 'quiet': 'no JSON lines (only the output video)', 'json': 'JSON lines on stdout (the default; accepted for scripts that pass it)' },
   async run(values, positionals, context) {
     const camera = values['camera'] as string | undefined;
     if ((camera === undefined) === (positionals.length !== 1)) throw new UsageError('give one video FILE or --camera N');
@@ -34,16 +34,17 @@ export const videoCommand: Command = {
     const progress = new ProgressBar(source.isCamera ? 0 : source.frameCount);
     let frames = 0;
     let faces = 0;
+    const stream = pipeline.stream();
     try {
       while (frames < maxFrames && !context.interrupted.value) {
         const frame = source.read();
         if (!frame) break;
         try {
-          const result = pipeline.process(frame);
+          const result = await stream.process(frame);
           faces += result.faces.length;
           if (outFile) {
             sink ??= VideoSink.open(outFile, Number(values['fps']) || source.fps || 30, frame.cols, frame.rows);
-            sink.write(annotate(frame, result.faces));
+            sink.write(annotate(result.prepared.bgr, result.faces));
           }
           if (!values['quiet']) context.emit({ frame: frames, timeMs: Math.round(source.positionMs), ...frameJson(pipeline, result) });
         } catch (error) {
@@ -56,6 +57,7 @@ export const videoCommand: Command = {
       }
     } finally {
       progress.finish(frames);
+      stream.dispose();
       sink?.release();
       source.release();
       pipeline.dispose();

@@ -17,6 +17,8 @@ export type HeadOutputs = Partial<Record<HeadTask, Classification[]>>;
 
 export interface HeadsEngine {
   readonly name: EngineName;
+  /** One short name for reports, e.g. tfjs-wasm, onnxruntime-1.30.0-cpu-1t. */
+  readonly label: string;
   /** What logs and diagnostics show: runtime version, threads, provider... */
   readonly details: Readonly<Record<string, string | number | boolean>>;
   /** True when one call runs every head asked (so per-head times cannot be told apart). */

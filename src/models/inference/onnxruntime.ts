@@ -77,6 +77,7 @@ export interface OnnxRuntimeOptions {
 export class OnnxRuntimeEngine implements HeadsEngine {
   readonly name = 'onnxruntime' as const;
   readonly combined = true;
+  readonly label: string;
   readonly details: Readonly<Record<string, string | number | boolean>>;
   calls = 0;
   private session: NativeSession | undefined;
@@ -96,6 +97,7 @@ export class OnnxRuntimeEngine implements HeadsEngine {
     this.tasks = headsOf(heads).map(([task]) => task);
     this.fetches = Object.fromEntries(this.tasks.map((task) => [onnxNames(task).output, null]));
     this.details = { engine: 'onnxruntime', version, provider: options.provider, threads: options.threads, spinning: options.spinning, heads: this.tasks.join('+') };
+    this.label = `onnxruntime-${version}-${options.provider}-${options.threads}t${options.spinning ? '-spin' : ''}`;
   }
 
   /** Export the heads and open one session on them; throws when onnxruntime-node is missing or refuses the model. */

@@ -11,6 +11,10 @@ export class TfjsEngine implements HeadsEngine {
     this.details = { engine: 'tfjs', backend: tf.getBackend(), version: tf.version['tfjs-core'] };
   }
 
+  get label(): string {
+    return `tfjs-${tf.getBackend()}`;
+  }
+
   get calls(): number {
     return headsOf(this.heads).reduce((sum, [, head]) => sum + head.calls, 0);
   }
