@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../command.js';
+import { ensureFolder } from '../output_paths.js';
 import { UsageError } from '../command.js';
 import { configFromFlags } from '../common.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
@@ -65,6 +66,8 @@ export const exportCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`export takes no positional arguments, got ${positionals.join(' ')}`);
     const out = values['out'];
     if (typeof out !== 'string' || out === '') throw new UsageError('--out FILE.onnx is required');
+    if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out}: is a folder; give a file name`);
+    ensureFolder('out', path.dirname(path.resolve(out)));
     const config = configFromFlags(values);
     const tasks = (['emotion', 'gender'] as HeadTask[]).filter((t) => config[`${t}.enabled`]);
     if (tasks.length === 0) throw new UsageError('both heads are left out; nothing to export');
@@ -81,7 +84,6 @@ export const exportCommand: Command = {
         metadata[`${task}.scaling`] = head.scaling;
       }
       const model = exportOnnx(list.map(([task, head]) => ({ name: task, network: head.network })), { info: { docString: 'face-classification heads (Arriaga et al., arXiv 1710.07557)', metadata } });
-      fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
       fs.writeFileSync(out, model);
       context.log.info({ out, bytes: model.byteLength, heads: tasks }, 'onnx model written');
       context.emit({
