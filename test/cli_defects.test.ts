@@ -137,6 +137,11 @@ test('README: the quick-start example shows what the program prints for the astr
   assert.match(example, new RegExp(`"score":${face.score}\\b`));
   assert.match(example, new RegExp(`"emotion":\\{"label":"${face.emotion.label}","confidence":${face.emotion.confidence.toFixed(2)}`));
   assert.match(example, new RegExp(`"gender":\\{"label":"${face.gender.label}","confidence":${face.gender.confidence.toFixed(2)}`));
+  // Every environment variable the program reads is documented.
+  const sources = fs.readdirSync(path.join(repoRoot, 'src'), { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+  const variables = new Set(sources.flatMap((f) => [...fs.readFileSync(path.join(repoRoot, 'src', f), 'utf8').matchAll(/process\.env\.(FACE_CLASSIFICATION_\w+|XDG_CACHE_HOME)/g)].map((m) => m[1]!)));
+  assert.ok(variables.size >= 5);
+  for (const variable of variables) assert.match(readme, new RegExp(`\\b${variable}\\b`), `README documents ${variable}`);
 });
 
 /** Run the CLI and close the read end of its stdout after `keep` chunks (0: at once), like `| head -1`. */
