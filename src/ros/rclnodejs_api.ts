@@ -121,7 +121,7 @@ export interface RclQoSConstructor {
   readonly profileSensorData: string;
   readonly HistoryPolicy: { RMW_QOS_POLICY_HISTORY_KEEP_LAST: number };
   readonly ReliabilityPolicy: { RMW_QOS_POLICY_RELIABILITY_RELIABLE: number; RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT: number };
-  readonly DurabilityPolicy: { RMW_QOS_POLICY_DURABILITY_VOLATILE: number };
+  readonly DurabilityPolicy: { RMW_QOS_POLICY_DURABILITY_VOLATILE: number; RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL: number };
 }
 
 export interface Rclnodejs {
