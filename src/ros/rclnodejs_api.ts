@@ -76,6 +76,8 @@ export interface RclNode {
   destroy(): void;
   resolveTopicName(topic: string, onlyExpand?: boolean): string;
   countSubscribers(topic: string): number;
+  countPublishers(topic: string): number;
+  getTopicNamesAndTypes(): { name: string; types: string[] }[];
   createPublisher(typeClass: string, topic: string, options?: RclPublisherOptions): RclPublisher;
   destroyPublisher(publisher: RclPublisher): void;
   createSubscription(typeClass: string, topic: string, options: RclSubscriptionOptions, callback: (message: unknown) => void): RclSubscription;
