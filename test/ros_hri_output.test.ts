@@ -158,3 +158,15 @@ test('a missing message package: the output is off, said once per process, the o
   assert.deepEqual(managed.all.map((p) => p.topic), ['~/detections', '~/detections/gender', '~/detections', '~/detections/gender']);
   assert.deepEqual(plain.all, [], 'no REP-155 topic created');
 });
+
+test('an output whose publishers cannot be created (type support missing) is off too, with the reason', () => {
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
+  const rcl = { require: () => ({}) } as unknown as Rclnodejs;
+  const managed: PublisherFactory = { create: (type: string) => { throw new Error(`cannot load type support for ${type}`); }, destroy: () => undefined };
+  const node = {} as RclNode;
+  const outputs = createStandardOutputs({ rcl, node, ros: defaultRosConfig(), managed, labels: () => ({}), scoreIsProbability: false, log });
+  assert.equal(outputs.outputs.length, 0, 'vision_msgs off; hri off by default');
+  const warning = lines.map((l) => JSON.parse(l) as { output?: string; reason?: string }).find((l) => l.output === 'outputs.vision_msgs');
+  assert.match(warning?.reason ?? '', /publishers cannot be created: cannot load type support for vision_msgs\/msg\/Detection2DArray/);
+});
