@@ -31,7 +31,7 @@ const result: FrameResult = {
   ],
   detection: 'tracked',
   droppedTracks: [],
-  timings: { convertMs: 0, detectMs: 10, cropMs: 1, emotionMs: 5, genderMs: 4, totalMs: 20, cpuMs: { convert: 0, detect: 10, crop: 1, emotion: 5, gender: 4, total: 20 } },
+  timings: { convertMs: 0, detectMs: 10, cropMs: 1, emotionMs: 5, genderMs: 4, headsMs: 0, totalMs: 20, cpuMs: { convert: 0, detect: 10, crop: 1, emotion: 5, gender: 4, heads: 0, total: 20 } },
   prepared: new PreparedFrame(new cv.Mat(384, 512, cv.CV_8UC3)),
 };
 

@@ -30,6 +30,11 @@ export const SCHEMA = {
   'models.download': bool({ default: true, description: 'download missing models from the authors\' repository into the user cache' }),
   'models.batch_size': integer({ default: 32, min: 1, max: 1024, description: 'largest batch sent to a classifier head at once' }),
 
+  'inference.engine': string({ default: 'auto', choices: ['auto', 'onnxruntime', 'tfjs'], description: 'what runs the classifier heads: onnxruntime (onnxruntime-node, both heads in one call) or tfjs (TensorFlow.js, the reference); auto takes onnxruntime when installed, else tfjs. Explanations always use TensorFlow.js' }),
+  'inference.threads': integer({ default: 1, min: 0, max: 256, description: 'onnxruntime intra-op threads (0: one per physical core)' }),
+  'inference.spinning': bool({ default: false, description: 'let idle onnxruntime threads spin-wait for work (a little lower latency; takes CPU from the detector and other nodes)' }),
+  'inference.provider': string({ default: 'cpu', choices: ['cpu', 'cuda'], description: 'onnxruntime execution provider; cuda needs onnxruntime-node installed with its CUDA binaries (ONNXRUNTIME_NODE_INSTALL=cuda12) and falls back to cpu per node' }),
+
   'emotion.enabled': bool({ default: true, runtime: true, description: 'run the emotion head' }),
   'emotion.model': string({ default: 'fer2013_mini_XCEPTION.102-0.66', description: 'emotion model id (models/*.json) or path to a Keras HDF5 file' }),
   'emotion.offsets': doubles({ default: [20, 40], length: 2, min: 0, max: 10000, runtime: true, description: 'margin (x, y) added on each side of the face box before the emotion crop; pixels, or fractions of the box with crop.offset_unit=fraction (paper video demo: 20, 40)' }),

@@ -24,10 +24,10 @@ export class HaarDetector implements FaceDetector {
   readonly name = 'haar' as const;
   readonly searchesRegions = true;
   /**
-   * A second classifier for scans on the thread pool: a CascadeClassifier keeps per-image state
-   * while it scans, so one instance must never run on two threads at once.
+   * Classifiers for scans on the thread pool, one per scan in flight: a CascadeClassifier keeps
+   * per-image state while it scans, so one instance must never run on two threads at once.
    */
-  private background: InstanceType<typeof cv.CascadeClassifier> | undefined;
+  private readonly idle: InstanceType<typeof cv.CascadeClassifier>[] = [];
 
   private constructor(
     readonly cascadePath: string,
@@ -52,11 +52,24 @@ export class HaarDetector implements FaceDetector {
   }
 
   async detectAsync(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits): Promise<Detection[]> {
-    this.background ??= new cv.CascadeClassifier(this.cascadePath);
+    const cascade = this.idle.pop() ?? new cv.CascadeClassifier(this.cascadePath);
     const image = config['haar.equalize'] ? gray.equalizeHist() : gray;
-    const { objects, numDetections } = await this.background.detectMultiScaleAsync(image, config['haar.scale_factor'], config['haar.min_neighbors'], 0, ...sizes(limits));
-    return toDetections(objects, numDetections);
+    const pending = { image, gray };
+    try {
+      const { objects, numDetections } = await cascade.detectMultiScaleAsync(image, config['haar.scale_factor'], config['haar.min_neighbors'], 0, ...sizes(limits));
+      return toDetections(objects, numDetections);
+    } finally {
+      // The binding's worker reads the image's pixels on another thread: the JavaScript Mats that
+      // own them must stay reachable until it is done, or the collector may free them under it.
+      keepAlive(pending);
+      this.idle.push(cascade);
+    }
   }
+}
+
+/** Touches its argument so the optimiser cannot treat it as dead before this point. */
+function keepAlive(value: object): void {
+  if (value === undefined) throw new Error('unreachable');
 }
 
 function sizes(limits: DetectionLimits): [InstanceType<typeof cv.Size>, InstanceType<typeof cv.Size>] {

@@ -1,7 +1,7 @@
 import { cv, type Mat } from '../vision/opencv.js';
 import { iou, type Box } from '../vision/crop.js';
 import type { Config } from '../config/schema.js';
-import type { FaceDetector } from './detector.js';
+import type { Detection, FaceDetector } from './detector.js';
 import type { ScoredBox } from './frame_scan.js';
 
 /**
@@ -28,21 +28,21 @@ export function sizeRange(predicted: Box, range: number): { minSize: number; max
   return { minSize: Math.max(1, Math.floor(size / range)), maxSize: Math.ceil(size * range) };
 }
 
-/**
- * The face near `predicted` in this frame, in frame pixels, or undefined when the detector finds
- * none there. Of several candidates the one that overlaps the prediction most is taken.
- */
-export function detectNear(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, predicted: Box, config: Config): ScoredBox | undefined {
+/** Where and at which sizes to look for a face expected at `predicted`; undefined when there is no room. */
+function regionQuery(gray: Mat, predicted: Box, config: Config): { window: Box; rect: InstanceType<typeof cv.Rect>; limits: { minSize: number; maxSize: number } } | undefined {
   const window = searchWindow(predicted, config['tracking.search_margin'], gray.cols, gray.rows);
   if (window.width < 8 || window.height < 8) return undefined;
-  const rect = new cv.Rect(window.x, window.y, window.width, window.height);
   const limits = sizeRange(predicted, config['tracking.search_scale_range']);
   const minSide = config['detector.min_face_size'];
   const maxSide = config['detector.max_face_size'];
   if (minSide > 0) limits.minSize = Math.max(limits.minSize, minSide);
   if (maxSide > 0) limits.maxSize = Math.min(limits.maxSize, maxSide);
   if (limits.minSize > limits.maxSize) return undefined;
-  const found = detector.detect(gray.getRegion(rect), bgr?.getRegion(rect), config, limits);
+  return { window, rect: new cv.Rect(window.x, window.y, window.width, window.height), limits };
+}
+
+/** Of the candidates found in the window, the one that overlaps the prediction most, in frame pixels. */
+function closest(found: readonly Detection[], window: Box, predicted: Box): ScoredBox | undefined {
   let best: ScoredBox | undefined;
   let bestOverlap = -1;
   for (const d of found) {
@@ -51,4 +51,22 @@ export function detectNear(detector: FaceDetector, gray: Mat, bgr: Mat | undefin
     if (overlap > bestOverlap) [best, bestOverlap] = [box, overlap];
   }
   return best;
+}
+
+/**
+ * The face near `predicted` in this frame, in frame pixels, or undefined when the detector finds
+ * none there. Of several candidates the one that overlaps the prediction most is taken.
+ */
+export function detectNear(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, predicted: Box, config: Config): ScoredBox | undefined {
+  const query = regionQuery(gray, predicted, config);
+  if (!query) return undefined;
+  return closest(detector.detect(gray.getRegion(query.rect), bgr?.getRegion(query.rect), config, query.limits), query.window, predicted);
+}
+
+/** The same on the thread pool (where the detector has an asynchronous variant): several faces are searched for at once. */
+export async function detectNearAsync(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, predicted: Box, config: Config): Promise<ScoredBox | undefined> {
+  if (!detector.detectAsync) return detectNear(detector, gray, bgr, predicted, config);
+  const query = regionQuery(gray, predicted, config);
+  if (!query) return undefined;
+  return closest(await detector.detectAsync(gray.getRegion(query.rect), bgr?.getRegion(query.rect), config, query.limits), query.window, predicted);
 }

@@ -29,6 +29,32 @@ export interface LoadHeadOptions extends ResolveOptions {
   log?: Logger;
 }
 
+/**
+ * Faces (each `size` floats, row-major [h, w, 1]) in one array: the layout of a [n, h, w, 1] batch,
+ * which every inference engine takes.
+ */
+export function packFaces(faces: readonly Float32Array[], size: number, task: HeadTask): Float32Array {
+  const data = new Float32Array(faces.length * size);
+  faces.forEach((face, i) => {
+    if (face.length !== size) throw new Error(`face input ${i} has ${face.length} values, the ${task} model needs ${size}`);
+    data.set(face, i * size);
+  });
+  return data;
+}
+
+/** One Classification per face from softmax scores laid out [count, labels.length]. */
+export function toClassifications(probabilities: Float32Array, labels: readonly string[], count: number): Classification[] {
+  const classes = labels.length;
+  const results: Classification[] = [];
+  for (let i = 0; i < count; i++) {
+    const scores = Array.from(probabilities.subarray(i * classes, (i + 1) * classes));
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
+    results.push({ label: labels[best]!, confidence: scores[best]!, scores });
+  }
+  return results;
+}
+
 /** How the configured heads are found and batched. */
 export function headLoadOptions(config: Config, log?: Logger): LoadHeadOptions {
   return { directory: config['models.directory'] || undefined, download: config['models.download'], batchSize: config['models.batch_size'], log };
@@ -89,29 +115,17 @@ export class ClassifierHead {
 
   /** Pack preprocessed faces (each inputHeight*inputWidth floats) into one [n, h, w, 1] tensor. */
   toBatch(faces: readonly Float32Array[]): tf.Tensor4D {
-    const size = this.inputHeight * this.inputWidth;
-    const data = new Float32Array(faces.length * size);
-    faces.forEach((face, i) => {
-      if (face.length !== size) throw new Error(`face input ${i} has ${face.length} values, the ${this.task} model needs ${size}`);
-      data.set(face, i * size);
-    });
-    return tf.tensor4d(data, [faces.length, this.inputHeight, this.inputWidth, 1]);
+    return tf.tensor4d(packFaces(faces, this.inputHeight * this.inputWidth, this.task), [faces.length, this.inputHeight, this.inputWidth, 1]);
   }
 
-  /** Classify preprocessed faces; one network call per `batchSize` faces. */
+  /** Classify preprocessed faces with TensorFlow.js; one network call per `batchSize` faces. */
   predict(faces: readonly Float32Array[]): Classification[] {
     const results: Classification[] = [];
     for (let start = 0; start < faces.length; start += this.batchSize) {
       const chunk = faces.slice(start, start + this.batchSize);
       this.calls++;
       const probabilities = tf.tidy(() => this.network.forward(this.toBatch(chunk)).probabilities.dataSync() as Float32Array);
-      const classes = this.labels.length;
-      for (let i = 0; i < chunk.length; i++) {
-        const scores = Array.from(probabilities.subarray(i * classes, (i + 1) * classes));
-        let best = 0;
-        for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
-        results.push({ label: this.labels[best]!, confidence: scores[best]!, scores });
-      }
+      results.push(...toClassifications(probabilities, this.labels, chunk.length));
     }
     return results;
   }

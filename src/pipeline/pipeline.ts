@@ -14,6 +14,8 @@ import { FaceTracker } from '../tracking/tracker.js';
 import { PreparedFrame } from './prepared_frame.js';
 import { StageClock, roundTimings, type StageTimings } from './timing.js';
 import { FaceStream } from './stream.js';
+import { createHeadsEngine } from '../models/inference/create.js';
+import type { HeadInputs, HeadsEngine } from '../models/inference/engine.js';
 
 export type { ColorOrder };
 export { roundTimings, type StageTimings } from './timing.js';
@@ -80,7 +82,10 @@ export class FacePipeline {
     public config: Config,
     readonly detector: FaceDetector,
     readonly heads: Partial<Record<HeadTask, ClassifierHead>>,
+    /** TensorFlow.js's backend: explanations, and the heads when the engine is tfjs. */
     readonly backend: string,
+    /** What runs the heads' forward pass (inference.engine); `engine.name` and `engine.details` say which. */
+    readonly engine: HeadsEngine,
     private readonly log: Logger,
   ) {}
 
@@ -90,21 +95,24 @@ export class FacePipeline {
     const load = headLoadOptions(config, log);
     const detector = await createDetector(config, load);
     const heads: Partial<Record<HeadTask, ClassifierHead>> = {};
+    let engine: HeadsEngine;
     try {
       // Both heads are loaded even when one is disabled, so it can be switched on at run time.
       heads.emotion = await ClassifierHead.load('emotion', config['emotion.model'], load);
       heads.gender = await ClassifierHead.load('gender', config['gender.model'], load);
+      engine = createHeadsEngine(heads, config, log);
     } catch (error) {
       heads.emotion?.dispose();
+      heads.gender?.dispose();
       detector.dispose?.();
       throw error;
     }
-    return new FacePipeline(config, detector, heads, backend, log);
+    return new FacePipeline(config, detector, heads, backend, engine, log);
   }
 
   /** The inference path of the heads, as the log, bench and diagnostics report it. */
   get inferenceName(): string {
-    return `tfjs-${this.backend}`;
+    return this.engine.label;
   }
 
   /** Every face of the frame (a full scan); boxes in frame pixels, sorted left to right. */
@@ -119,17 +127,27 @@ export class FacePipeline {
     return headCrops(gray, boxes, head, this.config[`${task}.offsets`], this.config['crop.offset_unit'] as OffsetUnit);
   }
 
-  /** Both heads' raw answers for the given face boxes: one batched call per enabled head. */
+  /**
+   * Both heads' raw answers for the given face boxes: the enabled heads' batches go to the engine in
+   * one call when it combines heads (onnxruntime; timed as the `heads` stage), else in one call per
+   * head (the `emotion` and `gender` stages).
+   */
   classify(gray: Mat, boxes: readonly Box[], clock: StageClock): Partial<Record<HeadTask, Classification[]>> {
-    const answers: Partial<Record<HeadTask, Classification[]>> = {};
-    if (boxes.length === 0) return answers;
+    if (boxes.length === 0) return {};
+    const inputs: HeadInputs = {};
+    clock.skip();
     for (const task of ['emotion', 'gender'] as const) {
-      const head = this.heads[task];
-      if (!head || !this.config[`${task}.enabled`]) continue;
-      clock.skip();
-      const inputs = this.crops(gray, boxes, task).map((crop) => crop.input);
-      clock.lap('crop');
-      answers[task] = head.predict(inputs);
+      if (this.heads[task] && this.config[`${task}.enabled`]) inputs[task] = this.crops(gray, boxes, task).map((crop) => crop.input);
+    }
+    clock.lap('crop');
+    if (this.engine.combined) {
+      const answers = this.engine.classify(inputs);
+      clock.lap('heads');
+      return answers;
+    }
+    const answers: Partial<Record<HeadTask, Classification[]>> = {};
+    for (const task of Object.keys(inputs) as HeadTask[]) {
+      answers[task] = this.engine.classify({ [task]: inputs[task] })[task];
       clock.lap(task);
     }
     return answers;
@@ -168,6 +186,7 @@ export class FacePipeline {
   }
 
   dispose(): void {
+    this.engine.dispose();
     this.heads.emotion?.dispose();
     this.heads.gender?.dispose();
     this.detector.dispose?.();

@@ -4,7 +4,7 @@ import { iou, type Box } from '../vision/crop.js';
 import type { Logger } from '../log.js';
 import type { Classification, HeadTask } from '../models/classifier.js';
 import { scanFrame, scanFrameAsync, type ScoredBox } from '../detection/frame_scan.js';
-import { detectNear } from '../detection/region.js';
+import { detectNear, detectNearAsync } from '../detection/region.js';
 import { FaceTracker, predictBox, type Track } from '../tracking/tracker.js';
 import { ScoreSmoother, type SmoothingMethod } from '../tracking/smoothing.js';
 import { PreparedFrame } from './prepared_frame.js';
@@ -77,7 +77,7 @@ export class FaceStream {
       detection = 'full';
     } else {
       if (!this.background && this.frameIndex - this.lastScanStart >= interval) this.startBackgroundScan(gray, bgr);
-      boxes = this.redetectTracks(gray, bgr);
+      boxes = await this.redetectTracks(gray, bgr);
       const scan = this.background;
       if (scan?.started === this.frameIndex) scan.known = [...boxes];
       if (scan && (scan.done || this.frameIndex - scan.started >= config['tracking.max_scan_lag'])) {
@@ -141,14 +141,20 @@ export class FaceStream {
     this.lastScanStart = this.frameIndex;
   }
 
-  /** Each live track searched for near its predicted box; one box per face (older tracks first). */
-  private redetectTracks(gray: Mat, bgr: Mat | undefined): ScoredBox[] {
-    const found: ScoredBox[] = [];
+  /**
+   * Each live track searched for near its predicted box on the thread pool, so the event loop (and
+   * rclnodejs's executor) is free meanwhile; one box per face, older tracks first where two windows
+   * find the same. One search at a time: with several of the binding's asynchronous scans in flight
+   * at once besides the background scan, Node aborted in garbage collection ("Check failed:
+   * marking_done_") in the benchmark, so the searches are not run in parallel.
+   */
+  private async redetectTracks(gray: Mat, bgr: Mat | undefined): Promise<ScoredBox[]> {
     const byAge = [...this.tracker.active].sort((a, b) => b.hits - a.hits);
-    for (const track of byAge) {
-      const box = detectNear(this.pipeline.detector, gray, bgr, clampBox(predictBox(track), gray.cols, gray.rows), this.pipeline.config);
-      if (box && found.every((f) => iou(f, box) <= SAME_FACE_IOU)) found.push(box);
-    }
+    const config = this.pipeline.config;
+    const boxes: (ScoredBox | undefined)[] = [];
+    for (const track of byAge) boxes.push(await detectNearAsync(this.pipeline.detector, gray, bgr, clampBox(predictBox(track), gray.cols, gray.rows), config));
+    const found: ScoredBox[] = [];
+    for (const box of boxes) if (box && found.every((f) => iou(f, box) <= SAME_FACE_IOU)) found.push(box);
     return found;
   }
 

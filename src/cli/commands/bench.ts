@@ -32,7 +32,7 @@ function summaryLines(r: BenchReport): string[] {
   return [
     `${s.mode} ${s.size}, faces ${s.faces}, ${s.frames} frames; ${s.detector}, ${s.inference}; ${s.machine.cpus} cpus (${s.machine.cpu_model}), load ${s.machine.load_avg_1m}`,
     `frame p50 ${r.frame.p50_ms} ms, p95 ${r.frame.p95_ms}, p99 ${r.frame.p99_ms}; cpu ${r.frame.cpu_ms_per_frame} ms/frame; ${r.frame.fps} fps, ${r.frame.faces_per_s} faces/s`,
-    `stages (p50 wall ms / mean cpu ms): ${['convert', 'detect', 'crop', 'emotion', 'gender', 'annotate', 'message'].map(stage).join(', ')}`,
+    `stages (p50 wall ms / mean cpu ms): ${['convert', 'detect', 'crop', 'heads', 'emotion', 'gender', 'annotate', 'message'].map(stage).join(', ')}`,
     `detection: ${r.detection.full_scan_frames} full-scan frames, ${r.detection.tracked_frames} tracked; ${r.detection.faces_per_frame} faces/frame of ${r.detection.expected_faces_per_frame} pasted`,
     `heads (both): ${r.heads.batch1_ms_per_face} ms/face at batch 1, ${r.heads.batch8_ms_per_face} at batch 8${r.gbp ? `; gbp ${r.gbp.batch1_ms_per_face} ms/face` : ''}`,
     `memory: rss ${r.memory.rss_mb_before} -> ${r.memory.rss_mb_after} MB (peak ${r.memory.peak_rss_mb}); tensors ${r.memory.tensors_before} -> ${r.memory.tensors_after}`,
