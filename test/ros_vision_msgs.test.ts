@@ -33,7 +33,7 @@ function frame(faces: FaceResult[]): FrameResult {
     detection: 'tracked',
     faces,
     droppedTracks: [],
-    timings: { convertMs: 0, detectMs: 0, cropMs: 0, emotionMs: 0, genderMs: 0, totalMs: 0, cpuMs: { convert: 0, detect: 0, crop: 0, emotion: 0, gender: 0, total: 0 } },
+    timings: { convertMs: 0, detectMs: 0, cropMs: 0, emotionMs: 0, genderMs: 0, headsMs: 0, totalMs: 0, cpuMs: { convert: 0, detect: 0, crop: 0, emotion: 0, gender: 0, heads: 0, total: 0 } },
     prepared: new PreparedFrame(new cv.Mat(384, 512, cv.CV_8UC3)),
   };
 }
