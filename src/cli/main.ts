@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `face-classification`: the command-line adapter over the library. Results go to stdout as JSON
- * lines; logs (pino) and errors go to stderr. Exit status: 0 done, 1 an input or the job failed,
- * 2 bad usage.
+ * lines; logs (pino) and errors go to stderr, one line each. Exit status: 0 done (or stdout's reader
+ * left), 1 an input or the job failed, 2 bad usage, 130/143 stopped by SIGINT/SIGTERM.
  */
 // First: quiets native libraries before OpenCV loads (see the module).
 import './quiet_native.js';
@@ -45,7 +45,7 @@ function mainHelp(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    `Run \`${PROGRAM} <command> --help\` for a command's options. Examples:`,
+    `Run \`${PROGRAM} <command> --help\` for a command's options, \`${PROGRAM} --version\` for the version. Examples:`,
     `  ${PROGRAM} detect photo.jpg --out annotated/`,
     `  ${PROGRAM} classify face1.png faces/ --emotion-model fer2013_big_XCEPTION.54-0.66`,
     `  ${PROGRAM} video --camera 0 --out session.avi`,

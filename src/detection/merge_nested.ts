@@ -1,13 +1,7 @@
-import type { Box } from '../vision/crop.js';
+import { intersectionArea, type Box } from '../vision/crop.js';
 
 /** A box this much inside another (its own area's fraction) is the same face found twice. */
 export const NESTED_FRACTION = 0.8;
-
-function intersection(a: Box, b: Box): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  return w > 0 && h > 0 ? w * h : 0;
-}
 
 /**
  * One box per face where the detector gave two nested ones (Haar does, on the Solvay photo: a
@@ -23,7 +17,7 @@ export function mergeNestedBoxes<T extends Box & { score: number }>(boxes: reado
       const [a, b] = [boxes[i]!, boxes[j]!];
       const [small, large] = a.width * a.height <= b.width * b.height ? [i, j] : [j, i];
       const smallBox = boxes[small]!;
-      if (intersection(a, b) < fraction * smallBox.width * smallBox.height) continue;
+      if (intersectionArea(a, b) < fraction * smallBox.width * smallBox.height) continue;
       const keepSmall = smallBox.score > boxes[large]!.score;
       dropped.add(keepSmall ? large : small);
     }

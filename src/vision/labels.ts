@@ -5,7 +5,7 @@
  * another. The layout is pure (placeLabels); drawLabels measures, places and draws.
  */
 import { cv, type Mat } from './opencv.js';
-import type { Box } from './crop.js';
+import { intersectionArea, type Box } from './crop.js';
 
 export type Bgr = [number, number, number];
 
@@ -32,7 +32,6 @@ export function textColorOn(color: Bgr): Bgr {
   return luma > 140 ? [0, 0, 0] : [255, 255, 255];
 }
 
-const overlaps = (a: Box, b: Box): boolean => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 /**
  * Rectangles for labels of the given sizes, in order: each goes to the first free place of: its
@@ -50,7 +49,7 @@ export function placeLabels(labels: readonly { anchor: Box; width: number; heigh
     const candidates: number[] = [];
     for (let step = 0; step < 12; step++) candidates.push(order[0]! + (side === 'above' ? -step : step) * height, order[1]! + (side === 'above' ? step : -step) * height);
     const inside = candidates.map((y) => Math.max(0, Math.min(frameHeight - height, y)));
-    const free = inside.find((y) => !placed.some((p) => overlaps(p, { x, y, width, height })));
+    const free = inside.find((y) => !placed.some((p) => intersectionArea(p, { x, y, width, height }) > 0));
     placed.push({ x, y: free ?? inside[0]!, width, height });
   }
   return placed;
