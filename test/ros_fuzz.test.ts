@@ -130,7 +130,7 @@ before(async () => {
 });
 after(() => pipeline?.dispose());
 
-test(`${MESSAGES} seeded random malformed and good messages: nothing throws, each accounted for by reason`, () => {
+test(`${MESSAGES} seeded random malformed and good messages: nothing throws, each accounted for by reason`, async () => {
   const bgr = readColor(path.join(photos, 'skimage_astronaut.png')).resize(96, 96);
   const jpeg = new Uint8Array(cv.imencode('.jpg', bgr, [cv.IMWRITE_JPEG_QUALITY, 85]));
   const png = new Uint8Array(cv.imencode('.png', bgr));
@@ -147,7 +147,7 @@ test(`${MESSAGES} seeded random malformed and good messages: nothing throws, eac
     const kase = generate(bgr, jpeg, png);
     clock += 10;
     try {
-      outcomes.push({ kase, outcome: handler.handle({ ...kase.job, arrival: clock }) });
+      outcomes.push({ kase, outcome: await handler.handle({ ...kase.job, arrival: clock }) });
     } catch (error) {
       outcomes.push({ kase, outcome: 'threw', error });
     }

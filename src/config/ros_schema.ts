@@ -1,5 +1,5 @@
 /**
- * Settings of the ROS node only (topics, QoS, debug outputs, diagnostics thresholds). Pure data, in
+ * Settings of the ROS node only (topics, QoS, debug and standard outputs, diagnostics thresholds). Pure data, in
  * the same Setting shape as the core SCHEMA, so the node declares them as ROS parameters the same
  * way and the shared YAML file can hold both; the CLI ignores exactly these keys.
  */
@@ -10,13 +10,15 @@ export const ROS_SCHEMA = {
   'qos.reliability': { type: 'string', default: 'best_effort', choices: ['best_effort', 'reliable'], description: 'reliability of the image subscription (default: the sensor data profile, best effort)' },
   'qos.depth': { type: 'integer', default: 5, min: 1, max: 1000, description: 'history depth of the image subscription (sensor data profile: 5); only the newest frame is processed anyway' },
 
-  'input.max_pixels': { type: 'integer', default: 33177600, min: 1, max: 1073741824, runtime: true, description: 'largest input frame in pixels (width * height; default 8K UHD, 7680 x 4320); larger frames are skipped, compressed ones before decoding' },
   'input.truncated': { type: 'string', default: 'skip', choices: ['skip', 'process'], runtime: true, description: 'a truncated JPEG or PNG: skip the frame, or process what decodes (the missing part is gray)' },
 
   'debug_image.enabled': { type: 'bool', default: true, runtime: true, description: 'publish ~/debug_image (annotated frames) while someone subscribes to it' },
   'debug_image.force': { type: 'bool', default: false, runtime: true, description: 'publish ~/debug_image even when nobody subscribes (e.g. for rosbag)' },
   'gbp_image.enabled': { type: 'bool', default: false, runtime: true, description: 'publish ~/gbp_image: guided-backpropagation maps of the faces (costly)' },
   'gbp_image.max_rate': { type: 'double', default: 1.0, min: 0.01, max: 30.0, runtime: true, description: 'most ~/gbp_image messages per second' },
+
+  'outputs.vision_msgs': { type: 'bool', default: true, description: 'publish ~/detections (vision_msgs/Detection2DArray: confirmed faces, emotion hypotheses) and ~/detections/gender; off with a note at start-up where vision_msgs is not installed' },
+  'outputs.hri': { type: 'bool', default: false, description: 'publish the REP-155 (ROS4HRI) faces: /humans/faces/tracked and /humans/faces/<id>/roi, cropped, expression, softbiometrics (needs hri_msgs)' },
 
   'diagnostics.latency_warn_ms': { type: 'double', default: 250.0, min: 0.0, max: 60000.0, runtime: true, description: 'mean processing latency over the last second above which /diagnostics reports WARN' },
   'diagnostics.latency_error_ms': { type: 'double', default: 1000.0, min: 0.0, max: 60000.0, runtime: true, description: 'mean processing latency over the last second above which /diagnostics reports ERROR' },

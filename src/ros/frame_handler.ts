@@ -1,6 +1,6 @@
 /**
- * One input message -> one outcome, and never an exception: convert (Image or CompressedImage), run
- * the pipeline, hand the answer to the node's publisher. A frame that cannot be used is counted by
+ * One input message -> one outcome, and never an exception (the promise never rejects): convert
+ * (Image or CompressedImage), run the pipeline, hand the answer to the node's publisher. A frame that cannot be used is counted by
  * reason in FrameStats (-> /diagnostics) and logged, throttled per reason with the count of lines
  * held back. ROS-free: the node calls it from its worker, the fuzz test and the soak run call it directly.
  */
@@ -35,7 +35,7 @@ export interface Answer {
 export type Outcome =
   | { kind: 'answered'; answer: Answer }
   | { kind: 'skipped'; reason: SkipReason; detail: string }
-  /** No pipeline (not configured, or being cleaned up): the frame is ignored, not counted. */
+  /** No pipeline (not configured, or being cleaned up), or no longer wanted: ignored, not counted. */
   | { kind: 'idle' };
 
 export interface FrameHandlerOptions {
@@ -47,6 +47,10 @@ export interface FrameHandlerOptions {
   log: Logger;
   /** Publishes an answer; what it throws is counted as output_error. */
   publish: (answer: Answer) => void;
+  /** Runs the pipeline on a converted frame: pipeline.process by default (the node uses its detect-and-track stream). */
+  process?: (pipeline: FacePipeline, frame: ConvertedFrame) => FrameResult | Promise<FrameResult>;
+  /** Asked once the result is there: false drops it unpublished and uncounted (deactivated meanwhile). */
+  stillWanted?: () => boolean;
   /** Milliseconds; performance.now by default. */
   now?: () => number;
   /** At most one warning per reason per this many milliseconds (default 5 s). */
@@ -65,7 +69,7 @@ export class FrameHandler {
     this.now = options.now ?? (() => performance.now());
   }
 
-  handle(job: FrameJob): Outcome {
+  async handle(job: FrameJob): Promise<Outcome> {
     const { source, stats } = this.options;
     const pipeline = this.options.pipeline();
     if (!pipeline) return { kind: 'idle' };
@@ -81,17 +85,19 @@ export class FrameHandler {
     }
     const convertMs = this.now() - t0;
     try {
-      result = pipeline.process(frame.mat, frame.colorOrder);
+      result = await (this.options.process ? this.options.process(pipeline, frame) : pipeline.process(frame.mat, frame.colorOrder));
     } catch (error) {
       return this.skip('pipeline_error', error);
     }
+    if (this.options.stillWanted && !this.options.stillWanted()) return { kind: 'idle' };
     const answer: Answer = { header, frame, result, pipeline, convertMs, latencyMs: this.now() - job.arrival };
     try {
       this.options.publish(answer);
     } catch (error) {
       return this.skip('output_error', error);
     }
-    stats.output({ ...result.timings, convertMs, latencyMs: answer.latencyMs });
+    // The pipeline's own convertMs is the colour conversion; the message's decoding comes before it.
+    stats.output({ ...result.timings, convertMs: convertMs + result.timings.convertMs, latencyMs: answer.latencyMs });
     return { kind: 'answered', answer };
   }
 

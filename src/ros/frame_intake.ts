@@ -12,8 +12,8 @@ import type { FrameJob } from './frame_handler.js';
 import { LatestFrame } from './latest_frame.js';
 
 export interface FrameIntakeOptions {
-  /** Processes one frame (FrameHandler.handle); must not throw, but is guarded anyway. */
-  work: (job: FrameJob) => void;
+  /** Processes one frame (FrameHandler.handle); must not throw or reject, but is guarded anyway. */
+  work: (job: FrameJob) => void | Promise<unknown>;
   stats: FrameStats;
   log: Logger;
   /**
@@ -59,9 +59,9 @@ export class FrameIntake {
     return this.mailbox.idle();
   }
 
-  private run(job: FrameJob): void {
+  private async run(job: FrameJob): Promise<void> {
     try {
-      this.options.work(job);
+      await this.options.work(job);
     } catch (error) {
       this.failed(error);
     }

@@ -4,6 +4,7 @@
  * throws FrameError with the reason's code. Pure; the limits come from the node's parameters.
  */
 import { readImageHeader } from '../vision/image_header.js';
+import { DEFAULT_MAX_PIXELS } from '../vision/image.js';
 import { FrameError } from './frame_errors.js';
 
 export type TruncatedPolicy = 'skip' | 'process';
@@ -15,8 +16,8 @@ export interface InputLimits {
   truncated: TruncatedPolicy;
 }
 
-/** 8K UHD (7680 x 4320): larger frames are refused unless input.max_pixels says otherwise. */
-export const DEFAULT_INPUT_LIMITS: InputLimits = { maxPixels: 7680 * 4320, truncated: 'skip' };
+/** 8K UHD (7680 x 4320, setting input.max_pixels): larger frames are refused. */
+export const DEFAULT_INPUT_LIMITS: InputLimits = { maxPixels: DEFAULT_MAX_PIXELS, truncated: 'skip' };
 
 export function checkPixelCount(width: number, height: number, source: string, limits: InputLimits): void {
   if (width * height > limits.maxPixels) throw new FrameError('too_large', source, `has ${width}x${height} = ${width * height} pixels, more than input.max_pixels = ${limits.maxPixels}`);

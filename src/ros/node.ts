@@ -4,13 +4,14 @@
  * 1 Hz /diagnostics. The pipeline itself knows nothing of ROS; this class only adapts.
  */
 import { FacePipeline } from '../pipeline/pipeline.js';
+import type { FaceStream } from '../pipeline/stream.js';
 import { annotate } from '../vision/draw.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HeadTask } from '../models/classifier.js';
 import type { ExplainMethod } from '../explain/types.js';
 import { checkModelsDirectory } from '../config/check_paths.js';
-import { resolveParameters, rosArgSources } from '../config/params_file.js';
+import { resolveParameters, rosArgSources } from '../config/ros_params.js';
 import { startupValues } from './startup_parameters.js';
 import { frameToBgr, type ConvertedFrame } from './image_conversion.js';
 import { FACE_CLASSIFICATION_ARRAY_TYPE, matToImageMessage, resultToMessage } from './messages.js';
@@ -20,6 +21,8 @@ import { RateGate, explanationFrame } from './gbp_publisher.js';
 import { FrameHandler, type Answer, type FrameJob } from './frame_handler.js';
 import { FrameIntake } from './frame_intake.js';
 import type { InputLimits, TruncatedPolicy } from './input_guard.js';
+import { createStandardOutputs } from './outputs/create.js';
+import type { FrameOutput } from './outputs/frame_output.js';
 import type { RclLifecycleNode, RclLifecyclePublisher, RclNode, RclPublisher, RclSubscription, RclTimer, Rclnodejs } from './rclnodejs_api.js';
 
 interface Outputs {
@@ -35,6 +38,10 @@ export class FaceClassificationCore {
   settings: Settings;
   pipeline: FacePipeline | undefined;
   private outputs: Outputs | undefined;
+  /** vision_msgs and REP-155 outputs, as the parameters and installed packages allow. */
+  private standard: FrameOutput | undefined;
+  /** Detect-and-track over the input's frames; made at the first frame, ended at deactivate. */
+  private stream: FaceStream | undefined;
   /** The outputs of a lifecycle node, switched on and off with its state. */
   private managed: RclLifecyclePublisher[] = [];
   private subscription: RclSubscription | undefined;
@@ -62,7 +69,10 @@ export class FaceClassificationCore {
     const startup = startupValues(resolveParameters(rosArgSources(argv), node.getFullyQualifiedName()));
     for (const warning of startup.warnings) log.warn({ warning }, 'parameter ignored');
     this.settings = declareParameters(rcl, node, startup.values);
-    watchParameters(node, () => this.settings, (next) => this.applySettings(next), log);
+    watchParameters(node, () => this.settings, (next) => this.applySettings(next), log, (next) => {
+      const refusal = this.pipeline?.configRefusal(next.config);
+      return refusal && `${refusal.key} ${refusal.reason}`;
+    });
     // `image` is remappable; the compressed topic hangs under the remapped name, as image_transport does.
     const base = node.resolveTopicName('image');
     this.inputTopic = this.settings.ros['image_transport'] === 'compressed' ? `${base}/compressed` : base;
@@ -73,6 +83,9 @@ export class FaceClassificationCore {
       stats: this.stats,
       log,
       publish: (answer) => this.publish(answer),
+      process: (pipeline, frame) => (this.stream ??= pipeline.stream()).process(frame.mat, frame.colorOrder),
+      // Deactivated while the frame was in work: its tracks are gone, publish nothing.
+      stillWanted: () => this.active,
     });
     this.intake = new FrameIntake({ work: (job) => this.handler.handle(job), stats: this.stats, log, settleRounds: () => this.settings.ros['qos.depth'] });
     this.diagnosticsPublisher = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics');
@@ -80,7 +93,7 @@ export class FaceClassificationCore {
   }
 
   private inputLimits(): InputLimits {
-    return { maxPixels: this.settings.ros['input.max_pixels'], truncated: this.settings.ros['input.truncated'] as TruncatedPolicy };
+    return { maxPixels: this.settings.config['input.max_pixels'], truncated: this.settings.ros['input.truncated'] as TruncatedPolicy };
   }
 
   private applySettings(next: Settings): void {
@@ -112,6 +125,8 @@ export class FaceClassificationCore {
       return publisher;
     };
     this.outputs = { faces: create(FACE_CLASSIFICATION_ARRAY_TYPE, '~/faces'), debug: create(IMAGE, '~/debug_image'), gbp: create(IMAGE, '~/gbp_image') };
+    const labels = (): Partial<Record<HeadTask, readonly string[]>> => ({ emotion: this.pipeline?.heads.emotion?.labels, gender: this.pipeline?.heads.gender?.labels });
+    this.standard = createStandardOutputs({ rcl: this.rcl, node: this.node, ros: this.settings.ros, managed: { create, destroy: (p) => this.node.destroyPublisher(p) }, labels, scoreIsProbability: this.settings.config['detector.type'] === 'yunet', log: this.log });
   }
 
   /** Subscribe to the input and start working. */
@@ -133,6 +148,10 @@ export class FaceClassificationCore {
   /** Stop taking frames; a frame in work finishes but is not published by a deactivated lifecycle publisher. */
   deactivate(): void {
     this.active = false;
+    // The tracks end here: a later activation starts new ones.
+    this.stream?.dispose();
+    this.stream = undefined;
+    this.standard?.reset();
     for (const publisher of this.managed) publisher.deactivate();
     if (this.subscription) this.node.destroySubscription(this.subscription);
     this.subscription = undefined;
@@ -143,6 +162,8 @@ export class FaceClassificationCore {
   cleanup(): void {
     this.deactivate();
     if (this.outputs) for (const publisher of Object.values(this.outputs)) this.node.destroyPublisher(publisher);
+    this.standard?.destroy();
+    this.standard = undefined;
     this.outputs = undefined;
     this.managed = [];
     const pipeline = this.pipeline;
@@ -156,13 +177,14 @@ export class FaceClassificationCore {
     this.node.destroyTimer(this.diagnosticsTimer);
   }
 
-  /** The result, then the debug and explanation images (after it, so they never delay it). */
+  /** The result, then the standard outputs, then the debug and explanation images (after it, so they never delay it). */
   private publish(answer: Answer): void {
     const outputs = this.outputs;
     if (!outputs) return;
     const { pipeline, result, header, latencyMs, convertMs } = answer;
     outputs.faces.publish(resultToMessage(result, { header, latencyMs, emotionClasses: pipeline.heads.emotion?.labels ?? [], genderClasses: pipeline.heads.gender?.labels ?? [] }));
-    this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, convertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
+    this.standard?.publish(result, header);
+    this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, messageConvertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
     this.publishExtras(pipeline, outputs, answer.frame, result, header);
   }
 

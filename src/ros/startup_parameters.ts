@@ -10,7 +10,7 @@
 import { ConfigError, errorMessage } from '../errors.js';
 import { suggestKey } from '../config/suggest.js';
 import { ROS_STANDARD_PREFIXES } from '../config/ros_schema.js';
-import type { ResolvedParameters, RosValue } from '../config/params_file.js';
+import type { ResolvedParameters, RosValue } from '../config/ros_params.js';
 import { PARAMETER_KEYS, PARAMETER_SETTINGS, isParameterKey, type ParameterKey, type ParameterValue } from './parameters.js';
 import { validateValue } from '../config/validate.js';
 

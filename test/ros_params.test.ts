@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../src/errors.js';
-import { patternMatches, readParamsFile, resolveParameters, rosArgSources } from '../src/config/params_file.js';
+import { patternMatches, readParamsFile, resolveParameters, rosArgSources } from '../src/config/ros_params.js';
 import { startupValues } from '../src/ros/startup_parameters.js';
 import { suggestKey } from '../src/config/suggest.js';
 import { readSettingsFile } from '../src/config/load.js';
