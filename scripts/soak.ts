@@ -1,8 +1,8 @@
 /**
- * Soak run (`npm run soak [-- FRAMES]`, default 10,000): FRAMES frames through the pipeline, then
- * FRAMES messages through the node's own message handling (FrameIntake -> FrameHandler -> the
- * result message and the annotated debug image, as the node builds them; no ROS needed), with
- * a malformed message every 25th. Prints, per phase: tensors before/after, the backend's bytes, RSS
+ * Soak run (`npm run soak [-- FRAMES [pipeline|node|both]]`, default 10,000 and both): FRAMES frames
+ * through the pipeline, then FRAMES messages through the node's own message handling (FrameIntake
+ * -> FrameHandler -> the node's detect-and-track stream -> the result message and the annotated
+ * debug image, as the node builds them; no ROS needed), with a malformed message every 25th. Prints, per phase: tensors before/after, the backend's bytes, RSS
  * before/after (after warm-up), and p50/p99 latency of the first and the last thousand frames.
  * Exits 1 when tensors grow or RSS grows by more than 10 %. Not part of `npm test`: it takes minutes.
  */
@@ -14,7 +14,8 @@ import { FacePipeline } from '../src/pipeline/pipeline.js';
 import { sharedDir } from '../src/paths.js';
 import { readColor } from '../src/vision/image.js';
 import { annotate } from '../src/vision/draw.js';
-import { cv } from '../src/vision/opencv.js';
+import { cv, type Mat } from '../src/vision/opencv.js';
+import type { FaceStream } from '../src/pipeline/stream.js';
 import { FrameStats } from '../src/ros/diagnostics.js';
 import { FrameHandler, type FrameJob } from '../src/ros/frame_handler.js';
 import { FrameIntake } from '../src/ros/frame_intake.js';
@@ -25,6 +26,11 @@ import { matToImageMessage, resultToMessage } from '../src/ros/messages.js';
 const frames = Number(process.argv[2] ?? process.env.SOAK_FRAMES ?? 10_000);
 if (!Number.isInteger(frames) || frames < 2000) {
   process.stderr.write('soak: FRAMES must be an integer >= 2000 (a thousand for warm-up and first, a thousand last)\n');
+  process.exit(2);
+}
+const phases = process.argv[3] ?? 'both';
+if (!['pipeline', 'node', 'both'].includes(phases)) {
+  process.stderr.write('soak: the phase is pipeline, node or both\n');
   process.exit(2);
 }
 const WARMUP = 200;
@@ -72,7 +78,14 @@ async function main(): Promise<number> {
   const pipeline = await FacePipeline.create(makeConfig({ 'models.download': false }));
   process.stdout.write(`${JSON.stringify({ soak: { frames, backend: pipeline.backend, frame: `${photo.cols}x${photo.rows}`, node: process.version } })}\n`);
 
-  // Phase 1: the pipeline alone.
+  const ok1 = phases === 'node' || soakPipeline(pipeline, photo);
+  const ok2 = phases === 'pipeline' || (await soakNode(pipeline, photo));
+  pipeline.dispose();
+  return ok1 && ok2 ? 0 : 1;
+}
+
+/** The pipeline alone, frame by frame. */
+function soakPipeline(pipeline: FacePipeline, photo: Mat): boolean {
   const latencies: number[] = [];
   for (let i = 0; i < WARMUP; i++) pipeline.process(photo);
   const before = sample();
@@ -81,16 +94,20 @@ async function main(): Promise<number> {
     pipeline.process(photo);
     latencies.push(performance.now() - t);
   }
-  const ok1 = report({ phase: 'pipeline', frames, before, after: sample(), latencyMs: { first1000: percentiles(latencies.slice(0, 1000)), last1000: percentiles(latencies.slice(-1000)) } });
+  return report({ phase: 'pipeline', frames, before, after: sample(), latencyMs: { first1000: percentiles(latencies.slice(0, 1000)), last1000: percentiles(latencies.slice(-1000)) } });
+}
 
-  // Phase 2: messages through the node's handling, raw and compressed, with malformed ones mixed in.
+/** Messages through the node's handling, raw and compressed, with malformed ones mixed in. */
+async function soakNode(pipeline: FacePipeline, photo: Mat): Promise<boolean> {
   const raw = matToImageMessage(photo, { stamp: { sec: 0, nanosec: 0 }, frame_id: 'soak' });
   const jpeg = { header: raw.header, format: 'jpeg', data: new Uint8Array(cv.imencode('.jpg', photo, [cv.IMWRITE_JPEG_QUALITY, 90])) };
   const broken = { ...raw, data: raw.data.subarray(0, raw.data.length - 1) };
   const stats = new FrameStats(performance.now());
   const nodeLatencies: number[] = [];
   let published = 0;
+  let stream: FaceStream | undefined;
   const handler = new FrameHandler({
+    process: (p, frame) => (stream ??= p.stream()).process(frame.mat, frame.colorOrder),
     source: '/soak/image',
     pipeline: () => pipeline,
     limits: () => DEFAULT_INPUT_LIMITS,
@@ -116,7 +133,8 @@ async function main(): Promise<number> {
   const skippedBefore = stats.skippedByReason.data_size;
   const before2 = sample();
   for (let i = 0; i < frames; i++) await send(i);
-  const ok2 = report({
+  stream?.dispose();
+  return report({
     phase: 'node message handling',
     frames,
     before: before2,
@@ -124,8 +142,6 @@ async function main(): Promise<number> {
     latencyMs: { first1000: percentiles(nodeLatencies.slice(0, 1000)), last1000: percentiles(nodeLatencies.slice(-1000)) },
     extra: { published, skipped: stats.skippedByReason.data_size - skippedBefore, dropped: stats.totals.drops },
   });
-  pipeline.dispose();
-  return ok1 && ok2 ? 0 : 1;
 }
 
 main().then(
