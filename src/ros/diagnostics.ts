@@ -39,7 +39,7 @@ export interface FrameTimes extends Omit<StageTimings, 'cpuMs'> {
   latencyMs: number;
 }
 
-const STAGES = ['convertMs', 'detectMs', 'cropMs', 'emotionMs', 'genderMs', 'totalMs', 'latencyMs'] as const;
+const STAGES = ['convertMs', 'detectMs', 'cropMs', 'headsMs', 'emotionMs', 'genderMs', 'totalMs', 'latencyMs'] as const;
 type Stage = (typeof STAGES)[number];
 
 /** What happened during one window (normally one second). */
@@ -69,7 +69,7 @@ export class FrameStats {
   private drops = 0;
   private errors = 0;
   private lastError: string | undefined;
-  private sums: Record<Stage, number> = { convertMs: 0, detectMs: 0, cropMs: 0, emotionMs: 0, genderMs: 0, totalMs: 0, latencyMs: 0 };
+  private sums: Record<Stage, number> = { convertMs: 0, detectMs: 0, cropMs: 0, headsMs: 0, emotionMs: 0, genderMs: 0, totalMs: 0, latencyMs: 0 };
   private maxLatency = 0;
   readonly totals = { inputs: 0, outputs: 0, drops: 0, errors: 0 };
   readonly skippedByReason = emptyReasonCounts();
@@ -147,6 +147,8 @@ export interface StatusContext {
   /** A finalized lifecycle node: STALE, it will not process frames again. */
   finalized?: boolean;
   backend: string;
+  /** What runs the heads (the inference engine's label, e.g. onnxruntime-1.30.0-cpu-1t). */
+  inference?: string;
   models: Record<string, string>;
   inputTopic: string;
 }
@@ -187,6 +189,8 @@ export function diagnosticStatus(stats: WindowStats, thresholds: DiagnosticThres
     { key: 'convert_ms', value: fixed(stats.meanMs.convertMs, 2) },
     { key: 'detect_ms', value: fixed(stats.meanMs.detectMs, 2) },
     { key: 'crop_ms', value: fixed(stats.meanMs.cropMs, 2) },
+    // With a combined engine (onnxruntime) both heads run in one call, timed as heads_ms.
+    { key: 'heads_ms', value: fixed(stats.meanMs.headsMs, 2) },
     { key: 'emotion_ms', value: fixed(stats.meanMs.emotionMs, 2) },
     { key: 'gender_ms', value: fixed(stats.meanMs.genderMs, 2) },
     { key: 'pipeline_ms', value: fixed(stats.meanMs.totalMs, 2) },
@@ -197,6 +201,7 @@ export function diagnosticStatus(stats: WindowStats, thresholds: DiagnosticThres
     { key: 'total_skipped', value: String(stats.totals.errors) },
     ...SKIP_REASONS.map((reason) => ({ key: `skipped.${reason}`, value: String(stats.skippedByReason[reason]) })),
     { key: 'backend', value: context.backend },
+    ...(context.inference ? [{ key: 'inference', value: context.inference }] : []),
     ...Object.entries(context.models).map(([key, value]) => ({ key: `model.${key}`, value })),
   ];
   return { level, name: context.name, message, hardware_id: context.hardwareId, values };

@@ -5,7 +5,6 @@
  * second. The explanation itself is src/explain's; this file only picks the frames and feeds it.
  */
 import type { Mat } from '../vision/opencv.js';
-import { toGray } from '../vision/image.js';
 import type { FacePipeline, FrameResult } from '../pipeline/pipeline.js';
 import { explainFaces } from '../explain/explainer.js';
 import { renderExplanationFrame, type FrameMap } from '../explain/render.js';
@@ -40,7 +39,8 @@ export function explanationFrame(pipeline: FacePipeline, frameBgr: Mat, result: 
   const head = pipeline.heads[settings.head];
   if (!head) return undefined;
   if (result.faces.length === 0) return frameBgr;
-  const crops = pipeline.crops(toGray(frameBgr), result.faces.map((face) => face.box), settings.head);
+  // The gray frame the pipeline classified, not a second conversion of the BGR one.
+  const crops = pipeline.crops(result.prepared.gray, result.faces.map((face) => face.box), settings.head);
   const explanations = explainFaces(head, crops.map((crop) => crop.input), { method: settings.method });
   const maps: FrameMap[] = explanations.map((explanation, i) => ({
     ...explanation,

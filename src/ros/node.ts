@@ -13,7 +13,7 @@ import type { ExplainMethod } from '../explain/types.js';
 import { checkModelsDirectory } from '../config/check_paths.js';
 import { resolveParameters, rosArgSources } from '../config/ros_params.js';
 import { startupValues } from './startup_parameters.js';
-import { frameToBgr, type ConvertedFrame } from './image_conversion.js';
+import type { Mat } from '../vision/opencv.js';
 import { FACE_CLASSIFICATION_ARRAY_TYPE, matToImageMessage, resultToMessage } from './messages.js';
 import { FrameStats, diagnosticStatus, thresholdsFrom, DiagnosticLevel } from './diagnostics.js';
 import { declareParameters, watchParameters, type Settings } from './parameter_server.js';
@@ -185,15 +185,14 @@ export class FaceClassificationCore {
     outputs.faces.publish(resultToMessage(result, { header, latencyMs, emotionClasses: pipeline.heads.emotion?.labels ?? [], genderClasses: pipeline.heads.gender?.labels ?? [] }));
     this.standard?.publish(result, header);
     this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, messageConvertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
-    this.publishExtras(pipeline, outputs, answer.frame, result, header);
+    this.publishExtras(pipeline, outputs, result, header);
   }
 
   /** Debug and explanation images: after the result, so they never delay it. */
-  private publishExtras(pipeline: FacePipeline, outputs: Outputs, frame: ConvertedFrame, result: Answer['result'], header: Answer['header']): void {
+  private publishExtras(pipeline: FacePipeline, outputs: Outputs, result: Answer['result'], header: Answer['header']): void {
     const { ros, config } = this.settings;
-    let bgr: ConvertedFrame['mat'] | undefined;
-    // Converted at most once per frame, and only when an image is published.
-    const frameBgr = (): ConvertedFrame['mat'] => (bgr ??= frameToBgr(frame));
+    // The pipeline's own BGR form of the frame: made at most once per frame, only when an image is published.
+    const frameBgr = (): Mat => result.prepared.bgr;
     try {
       if (ros['debug_image.force'] || (ros['debug_image.enabled'] && outputs.debug.subscriptionCount > 0)) {
         outputs.debug.publish(matToImageMessage(annotate(frameBgr(), result.faces), header));
@@ -221,6 +220,7 @@ export class FaceClassificationCore {
       failure: this.failure,
       finalized: this.finalized,
       backend: pipeline?.backend ?? 'not loaded',
+      inference: pipeline?.inferenceName,
       models: pipeline ? Object.fromEntries(Object.entries(pipeline.heads).map(([task, head]) => [task, head.manifest.id])) : {},
       inputTopic: this.inputTopic,
     });
