@@ -6,6 +6,7 @@ import { modelsCommand } from './models.js';
 import { videoCommand } from './video.js';
 import { benchCommand } from './bench.js';
 import { explainCommand } from './explain.js';
+import { trainCommand } from './train.js';
 
 /** Every sub-command, in the order --help lists them. */
-export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, explainCommand, evaluateCommand, benchCommand, modelsCommand];
+export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, explainCommand, evaluateCommand, trainCommand, benchCommand, modelsCommand];
