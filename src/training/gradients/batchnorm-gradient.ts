@@ -7,6 +7,16 @@ import * as tf from '@tensorflow/tfjs';
  * The arithmetic is otherwise the same: d/dx = dy * scale * rsqrt(var + eps), and the mean,
  * variance, scale and offset terms summed over every axis but the channel.
  */
+/**
+ * Sum over every axis but the last, as a matrix product with ones: wasm's Sum over leading axes
+ * transposes the whole tensor first and takes about twice as long.
+ */
+function channelSum(t: tf.Tensor): tf.Tensor1D {
+  const channels = t.shape[t.rank - 1]!;
+  const rows = t.size / channels;
+  return tf.matMul(tf.ones([1, rows]), t.reshape([rows, channels])).reshape([channels]) as tf.Tensor1D;
+}
+
 export function fusedBatchNormGradient(original: tf.GradConfig): tf.GradConfig {
   return {
     kernelName: 'FusedBatchNorm',
@@ -16,17 +26,16 @@ export function fusedBatchNormGradient(original: tf.GradConfig): tf.GradConfig {
       if (mean.rank !== 1 || tf.getBackend() !== 'wasm') return original.gradFunc(dy, saved, attrs);
       const epsilon = Number((attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 1e-3);
       const dyt = dy as tf.Tensor;
-      const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
       const scaleValue = scale ?? tf.scalar(1);
       const inverseStd = tf.rsqrt(tf.add(variance, tf.scalar(epsilon)));
       const centred = tf.sub(x, mean);
       const dyScaled = tf.mul(dyt, scaleValue);
       return {
         x: () => tf.mul(dyt, tf.mul(inverseStd, scaleValue)),
-        mean: () => tf.sum(tf.mul(dyScaled, tf.neg(inverseStd)), axes),
-        variance: () => tf.sum(tf.mul(tf.mul(centred, dyScaled), tf.mul(tf.pow(inverseStd, 3), tf.scalar(-0.5))), axes),
-        scale: () => tf.sum(tf.mul(dyt, tf.mul(centred, inverseStd)), axes),
-        offset: () => tf.sum(dyt, axes),
+        mean: () => tf.mul(channelSum(dyScaled), tf.neg(inverseStd)),
+        variance: () => tf.mul(channelSum(tf.mul(centred, dyScaled)), tf.mul(tf.pow(inverseStd, 3), tf.scalar(-0.5))),
+        scale: () => tf.mul(channelSum(tf.mul(dyt, centred)), inverseStd),
+        offset: () => channelSum(dyt),
       };
     },
   };
