@@ -60,6 +60,23 @@ export interface TrainResult {
   history: EpochMetrics[];
 }
 
+/**
+ * The images at `indices` as one [n, h, w, 1] batch with one-hot labels, each image transformed at
+ * random (with `rng`) when augmentation is given; labels and sizes never change.
+ */
+export function trainingBatch(images: LabelledImages, indices: Int32Array, rng: Random | null, augmentation: AugmentOptions | null): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const size = images.height * images.width;
+  const classes = images.classes.length;
+  const x = new Float32Array(indices.length * size);
+  const y = new Float32Array(indices.length * classes);
+  indices.forEach((index, i) => {
+    const image = images.inputs.subarray(index * size, (index + 1) * size);
+    x.set(rng && augmentation ? randomTransform(image, images.height, images.width, rng, augmentation) : image, i * size);
+    y[i * classes + images.labels[index]!] = 1;
+  });
+  return { x: tf.tensor4d(x, [indices.length, images.height, images.width, 1]), y: tf.tensor2d(y, [indices.length, classes]) };
+}
+
 interface Batch {
   head: number;
   indices: Int32Array;
@@ -122,18 +139,6 @@ export class Trainer {
     return out;
   }
 
-  private batchTensors(images: LabelledImages, indices: Int32Array, rng: Random | null): { x: tf.Tensor4D; y: tf.Tensor2D } {
-    const size = images.height * images.width;
-    const x = new Float32Array(indices.length * size);
-    const y = new Float32Array(indices.length * images.classes.length);
-    indices.forEach((index, i) => {
-      const image = images.inputs.subarray(index * size, (index + 1) * size);
-      x.set(rng && this.options.augmentation ? randomTransform(image, images.height, images.width, rng, this.options.augmentation) : image, i * size);
-      y[i * images.classes.length + images.labels[index]!] = 1;
-    });
-    return { x: tf.tensor4d(x, [indices.length, images.height, images.width, 1]), y: tf.tensor2d(y, [indices.length, images.classes.length]) };
-  }
-
   private headOutput(outputs: tf.Tensor | tf.Tensor[], head: HeadData): tf.Tensor2D {
     return (Array.isArray(outputs) ? outputs[head.output]! : outputs) as tf.Tensor2D;
   }
@@ -159,7 +164,7 @@ export class Trainer {
     let correct = 0;
     const all = Int32Array.from({ length: images.count }, (_, i) => i);
     for (let start = 0; start < images.count; start += batchSize) {
-      const { x, y } = this.batchTensors(images, all.subarray(start, start + batchSize), null);
+      const { x, y } = trainingBatch(images, all.subarray(start, start + batchSize), null, null);
       tf.tidy(() => {
         const p = this.headOutput(this.model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[], head);
         lossSum += tf.sum(tf.metrics.categoricalCrossentropy(y, p)).dataSync()[0]!;
@@ -222,7 +227,7 @@ export class Trainer {
         if (options.interrupted?.value) break;
         const { head: h, indices } = batches[b]!;
         const head = this.heads[h]!;
-        const { x, y } = this.batchTensors(head.train, indices, rng);
+        const { x, y } = trainingBatch(head.train, indices, rng, this.options.augmentation);
         const { loss, accuracy } = this.step(head, x, y);
         tf.dispose([x, y]);
         const s = sums[h]!;
