@@ -26,32 +26,29 @@ export function maxPoolRouting(x: Float32Array, shape: readonly number[], pool: 
   const size = n * rows.out * cols.out * c;
   const values = new Float32Array(size);
   const route = new Int32Array(size);
-  // All channels of a window at once (contiguous in NHWC): the window's cells are visited in
-  // row-major order for every channel, so "strictly greater" still keeps each channel's first maximum.
   let o = 0;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < rows.out; oy++) {
       const y0 = Math.max(0, oy * strides[0] - rows.before);
       const y1 = Math.min(h, oy * strides[0] - rows.before + pool[0]);
-      for (let ox = 0; ox < cols.out; ox++, o += c) {
+      for (let ox = 0; ox < cols.out; ox++) {
         const x0 = Math.max(0, ox * strides[1] - cols.before);
         const x1 = Math.min(w, ox * strides[1] - cols.before + pool[1]);
-        const first = ((b * h + y0) * w + x0) * c;
-        for (let ch = 0; ch < c; ch++) {
-          values[o + ch] = x[first + ch]!;
-          route[o + ch] = first + ch;
-        }
-        for (let iy = y0; iy < y1; iy++) {
-          for (let ix = iy === y0 ? x0 + 1 : x0; ix < x1; ix++) {
-            const at = ((b * h + iy) * w + ix) * c;
-            for (let ch = 0; ch < c; ch++) {
-              const v = x[at + ch]!;
-              if (v > values[o + ch]!) {
-                values[o + ch] = v;
-                route[o + ch] = at + ch;
+        for (let ch = 0; ch < c; ch++, o++) {
+          let best = ((b * h + y0) * w + x0) * c + ch;
+          let bestValue = x[best]!;
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = iy === y0 ? x0 + 1 : x0; ix < x1; ix++) {
+              const at = ((b * h + iy) * w + ix) * c + ch;
+              // Strictly greater: a tie keeps the earlier cell.
+              if (x[at]! > bestValue) {
+                bestValue = x[at]!;
+                best = at;
               }
             }
           }
+          values[o] = bestValue;
+          route[o] = best;
         }
       }
     }
