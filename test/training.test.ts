@@ -181,3 +181,34 @@ test('train --help explains every option; bad values are usage errors', () => {
   const noOut = runCli(['train', train]);
   assert.equal(noOut.status, 2);
 });
+
+test('dual-head mini-Xception: trains on FER-2013 and UTKFace by alternating batches; its exported heads are the one-pass model\'s outputs', async () => {
+  if ((await testBackend()) === 'wasm') installWasmTrainingKernels();
+  const { trainModel } = await import('../src/training/run.js');
+  const { loadWeightsInto } = await import('../src/training/keras-file.js');
+  const out = path.join(dir, 'dual');
+  const data = (p: string, pad = 0) => ({ path: p, valSplit: 0.2, maxSamples: 60, pad });
+  const outcome = await trainModel({
+    architecture: 'dual-mini-xception', data: { ...data(train), validation: fer2013 }, genderData: data(path.join(path.dirname(fer2013), 'utkface'), 0.4),
+    inputSize: [32, 32], epochs: 1, batchSize: 16, learningRate: 1e-3, patience: 50, lrPatience: 12, lrFactor: 0.1, augment: true, seed: 1, outDir: out, resume: false,
+  });
+  assert.deepEqual(outcome.trainSamples, [60, 60]);
+  const metrics = outcome.history[0]!;
+  for (const key of ['emotion_loss', 'gender_loss', 'val_emotion_acc', 'val_gender_acc', 'val_loss']) assert.ok(Number.isFinite(metrics[key]), key);
+  assert.deepEqual(outcome.models.map((m) => [m.manifest.task, m.manifest.parameters]), [['emotion', 58_423], ['gender', 52_658]]);
+  // The whole two-output model from the checkpoint, one pass for both answers.
+  const dual = buildDualHeadMiniXception({ inputShape: [32, 32, 1], emotionClasses: 7, genderClasses: 2, seed: 9 });
+  await loadWeightsInto(dual.model, path.join(out, 'checkpoint', 'model.hdf5'));
+  const images = ferImages(1, 32);
+  const faces = Array.from({ length: images.count }, (_, i) => images.inputs.subarray(i * 32 * 32, (i + 1) * 32 * 32));
+  const [emotion, gender] = dual.model.predict(tf.tensor4d(images.inputs, [images.count, 32, 32, 1])) as tf.Tensor[];
+  for (const [task, both] of [['emotion', emotion!], ['gender', gender!]] as const) {
+    const head = await ClassifierHead.load(task, path.join(out, `${task}.hdf5`), { download: false });
+    const single = head.predict(faces).flatMap((c) => c.scores);
+    const joint = Array.from(both.dataSync());
+    assert.ok(single.every((p, i) => Math.abs(p - joint[i]!) < 1e-5), `${task}: exported head differs from the dual model`);
+    head.dispose();
+  }
+  tf.dispose([emotion!, gender!]);
+  dual.model.dispose();
+});
