@@ -30,6 +30,9 @@ export OPENCV4NODEJS_DISABLE_AUTOBUILD=1
 export OPENCV_INCLUDE_DIR="${OPENCV_INCLUDE_DIR:-/usr/include/opencv4}"
 export OPENCV_LIB_DIR="${OPENCV_LIB_DIR:-/usr/lib/$MULTIARCH}"
 export OPENCV_BIN_DIR="${OPENCV_BIN_DIR:-/usr/bin}"
+# onnxruntime-node ships its CPU build in the package; its install step would fetch a CUDA provider
+# (CUDA users: ONNXRUNTIME_NODE_INSTALL=cuda12 before running this script).
+export ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}"
 # rclnodejs (optional) builds only with a sourced ROS 2; its build asks questions unless told yes.
 export npm_config_yes=true
 if [ -n "${ROS_DISTRO:-}" ]; then

@@ -46,7 +46,14 @@ async function select(choice: BackendChoice, log: Logger): Promise<string> {
     if (candidate === 'tensorflow-gpu') ok = (await tryNative('@tensorflow/tfjs-node-gpu', log)) && (await tf.setBackend('tensorflow'));
     else if (candidate === 'tensorflow') ok = (await tryNative('@tensorflow/tfjs-node', log)) && (await tf.setBackend('tensorflow'));
     else if (candidate === 'wasm') ok = await tryWasm(log);
-    else ok = await tf.setBackend('cpu');
+    else {
+      // The cpu backend prints a multi-line "Hi, looks like you are running TensorFlow.js in Node.js"
+      // banner through console.warn at its first tensor; PROD turns TF.js's console warnings off, and
+      // the line below says the same once, in our log.
+      tf.env().set('PROD', true);
+      ok = await tf.setBackend('cpu');
+      if (ok && choice === 'auto') log.warn({ backend: 'cpu' }, 'using the slow pure-JavaScript TensorFlow.js backend (wasm and tfjs-node are unavailable; --debug says why)');
+    }
     if (ok) {
       await tf.ready();
       log.info({ backend: tf.getBackend(), requested: choice }, 'tensorflow backend ready');

@@ -73,7 +73,7 @@ test('an image that does not decode: one error line naming it, the other images 
   const result = run('classify', broken, good);
   assert.equal(result.status, 1);
   assert.equal(result.lines.length, 1);
-  assert.deepEqual(errorLines(result.stderr), [`face-classification classify: error: image ${broken}: does not decode as an image (unsupported or damaged)`]);
+  assert.deepEqual(errorLines(result.stderr), [`face-classification classify: error: image ${broken}: is not an image file (no JPEG, PNG, BMP, WebP, TIFF or PNM signature)`]);
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace without --debug');
   const missing = run('classify', path.join(dir, 'absent.png'));
   assert.equal(missing.status, 1);
@@ -192,33 +192,35 @@ test('video: a missing file, a file that is not a video, and bad usage', () => {
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /video \S*not-a-video\.avi: (no frame could be read|cannot be opened)/);
   assert.equal(run('video').status, 2);
-  assert.equal(run('video', notVideo, '--out', path.join(dir, 'x.mkv')).status, 1);
+  assert.equal(run('video', notVideo, '--out', path.join(dir, 'x.mkv')).status, 2);
 });
 
-test('video: Ctrl-C (SIGINT) stops after the current frame and leaves a playable output video', async () => {
+test('video: Ctrl-C (SIGINT) and SIGTERM stop after the current frame, leave a playable output video and exit 130 / 143', async () => {
   const input = path.join(dir, 'long.avi');
   const writer = new cv.VideoWriter(input, cv.VideoWriter.fourcc('MJPG'), 10, new cv.Size(512, 512), true);
   const frame = readColor(path.join(photos, 'skimage_astronaut.png'));
   for (let i = 0; i < 400; i++) writer.write(frame);
   writer.release();
-  const output = path.join(dir, 'interrupted.avi');
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [cli, 'video', input, '--out', output], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let signalled = false;
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (!signalled && stdout.split('\n').length > 5) {
-      signalled = true;
-      child.kill('SIGINT');
-    }
-  });
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const emitted = stdout.split('\n').filter((l) => l.startsWith('{')).length;
-  assert.equal(status, 0);
-  assert.ok(emitted >= 5 && emitted < 400, `emitted ${emitted} frames`);
-  const written = new cv.VideoCapture(output);
-  let count = 0;
-  while (!written.read().empty) count++;
-  assert.equal(count, emitted, 'every processed frame is in the closed output file');
+  for (const [signal, expected] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    const output = path.join(dir, `interrupted-${signal}.avi`);
+    const child = spawn(process.execPath, [cli, 'video', input, '--out', output], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let signalled = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!signalled && stdout.split('\n').length > 5) {
+        signalled = true;
+        child.kill(signal);
+      }
+    });
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const emitted = stdout.split('\n').filter((l) => l.startsWith('{')).length;
+    assert.equal(status, expected, signal);
+    assert.ok(emitted >= 5 && emitted < 400, `emitted ${emitted} frames`);
+    const written = new cv.VideoCapture(output);
+    let count = 0;
+    while (!written.read().empty) count++;
+    assert.equal(count, emitted, `${signal}: every processed frame is in the closed output file`);
+  }
 });

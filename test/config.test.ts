@@ -49,7 +49,7 @@ test('YAML: nested plain files and ROS ros__parameters files both load; errors n
   assert.equal(a['detector.type'], 'yunet');
 
   const ros = path.join(dir, 'ros.yaml');
-  fs.writeFileSync(ros, 'face_classification_node:\n  ros__parameters:\n    emotion:\n      offsets: [0.0, 0.0]\n    crop:\n      offset_unit: fraction\n');
+  fs.writeFileSync(ros, 'face_classification_node:\n  ros__parameters:\n    emotion:\n      offsets: [0.0, 0.0]\n    gender:\n      offsets: [0.3, 0.6]\n    crop:\n      offset_unit: fraction\n');
   const b = loadConfig(ros, { 'haar.min_neighbors': 7 });
   assert.deepEqual(b['emotion.offsets'], [0, 0]);
   assert.equal(b['crop.offset_unit'], 'fraction');

@@ -12,6 +12,7 @@ import { SCHEMA, defaultConfig } from '../src/config/schema.js';
 import { ROS_SCHEMA } from '../src/config/ros_schema.js';
 import { loadConfig, readSettingsFile } from '../src/config/load.js';
 import { ConfigError } from '../src/errors.js';
+import { renderParamsFile } from '../src/config/params_file.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const file = path.join(root, 'config', 'face_classification.yaml');
@@ -22,6 +23,10 @@ test('the params file holds exactly all keys of both schemas with their defaults
   for (const [key, setting] of Object.entries({ ...SCHEMA, ...ROS_SCHEMA })) expected[key] = setting.default;
   assert.deepEqual(Object.keys(settings).sort(), Object.keys(expected).sort());
   assert.deepEqual(settings, expected);
+});
+
+test('the committed params file is what the schemas render (npm run params-file)', () => {
+  assert.equal(fs.readFileSync(file, 'utf8'), renderParamsFile());
 });
 
 test('it is a ROS params file for any node name, with a comment per key and doubles ROS reads as doubles', () => {

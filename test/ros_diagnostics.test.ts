@@ -5,7 +5,7 @@ import { DiagnosticLevel, FrameStats, diagnosticStatus, type FrameTimes } from '
 
 const thresholds = { latencyWarnMs: 250, latencyErrorMs: 1000, dropRatioWarn: 0.5, inputTimeoutS: 5 };
 const context = { name: 'face_classification: /face_classification_node', hardwareId: 'face_classification', active: true, backend: 'tensorflow', models: { emotion: 'fer2013_mini_XCEPTION.102-0.66' }, inputTopic: '/image' };
-const times = (latencyMs: number): FrameTimes => ({ convertMs: 1, detectMs: 10, cropMs: 1, emotionMs: 3, genderMs: 2, totalMs: 16, latencyMs });
+const times = (latencyMs: number): FrameTimes => ({ convertMs: 1, detectMs: 10, cropMs: 1, emotionMs: 3, genderMs: 2, headsMs: 0, totalMs: 16, latencyMs });
 const value = (status: ReturnType<typeof diagnosticStatus>, key: string): string | undefined => status.values.find((v) => v.key === key)?.value;
 
 function window(fill: (stats: FrameStats, t0: number) => void, end = 1000): ReturnType<typeof diagnosticStatus> {

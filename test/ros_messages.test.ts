@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cv } from '../src/vision/opencv.js';
 import type { FrameResult } from '../src/pipeline/pipeline.js';
+import { PreparedFrame } from '../src/pipeline/prepared_frame.js';
 import { durationFromMs, matToImageMessage, resultToMessage } from '../src/ros/messages.js';
 
 const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
@@ -15,14 +16,23 @@ const result: FrameResult = {
   faces: [
     {
       id: 0,
+      trackId: 17,
+      confirmed: true,
       box: { x: 170, y: 60, width: 120, height: 121 },
       score: 7,
       emotion: { label: 'happy', confidence: 0.9, scores: [0.01, 0, 0.02, 0.9, 0.03, 0.02, 0.02] },
       gender: { label: 'woman', confidence: 0.8, scores: [0.8, 0.2] },
+      raw: {
+        emotion: { label: 'happy', confidence: 0.7, scores: [0.1, 0, 0.02, 0.7, 0.13, 0.02, 0.03] },
+        gender: { label: 'woman', confidence: 0.6, scores: [0.6, 0.4] },
+      },
     },
-    { id: 1, box: { x: 300, y: 10, width: 40, height: 40 }, score: 3 },
+    { id: 1, trackId: 18, confirmed: false, box: { x: 300, y: 10, width: 40, height: 40 }, score: 3, raw: {} },
   ],
-  timings: { detectMs: 10, cropMs: 1, emotionMs: 5, genderMs: 4, totalMs: 20 },
+  detection: 'tracked',
+  droppedTracks: [],
+  timings: { convertMs: 0, detectMs: 10, cropMs: 1, emotionMs: 5, genderMs: 4, headsMs: 0, totalMs: 20, cpuMs: { convert: 0, detect: 10, crop: 1, emotion: 5, gender: 4, heads: 0, total: 20 } },
+  prepared: new PreparedFrame(new cv.Mat(384, 512, cv.CV_8UC3)),
 };
 
 test('a result becomes a FaceClassificationArray with the input header, boxes, labels and scores', () => {
@@ -39,14 +49,20 @@ test('a result becomes a FaceClassificationArray with the input header, boxes, l
   assert.deepEqual(msg.faces[0], {
     box: { x_offset: 170, y_offset: 60, width: 120, height: 121, do_rectify: false },
     id: 0,
+    track_id: 17,
+    track_confirmed: true,
     detection_score: 7,
     emotion: 'happy',
     emotion_confidence: 0.9,
     emotion_scores: [0.01, 0, 0.02, 0.9, 0.03, 0.02, 0.02],
+    emotion_raw_scores: [0.1, 0, 0.02, 0.7, 0.13, 0.02, 0.03],
     gender: 'woman',
     gender_confidence: 0.8,
     gender_scores: [0.8, 0.2],
+    gender_raw_scores: [0.6, 0.4],
   });
+  assert.equal(msg.faces[1]!.track_id, 18);
+  assert.equal(msg.faces[1]!.track_confirmed, false);
   // A face without classifier answers (heads switched off): empty labels and scores.
   assert.equal(msg.faces[1]!.emotion, '');
   assert.deepEqual(msg.faces[1]!.emotion_scores, []);

@@ -10,7 +10,10 @@ export interface CliContext {
   emit(value: unknown): void;
   /** Report a problem with one input (one line on stderr) and remember to exit non-zero; the command goes on. */
   reportError(error: unknown): void;
-  /** Set when SIGINT (Ctrl-C) arrived; long-running commands stop cleanly when they see it. */
+  /**
+   * Set when the command should stop after the current item: Ctrl-C (SIGINT) or SIGTERM arrived (for
+   * an `interruptible` command), or the reader of stdout went away.
+   */
   readonly interrupted: { value: boolean };
   debug: boolean;
 }
@@ -24,10 +27,18 @@ export interface Command {
   /** Extra help text: what it prints, examples. */
   details?: string;
   options: OptionSpecs;
+  /**
+   * Checks `context.interrupted` between items and stops cleanly (e.g. closing an output video). For
+   * the others, Ctrl-C ends the process at once.
+   */
+  interruptible?: boolean;
   /** Option descriptions for --help, by option name. */
   help: Record<string, string>;
   /** Returns the exit status: 0 done, 1 some input failed. Throws for errors that stop the command. */
   run(values: OptionValues, positionals: string[], context: CliContext): Promise<number>;
 }
+
+/** Why a command stopped before its inputs were done. */
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'output closed';
 
 export class UsageError extends Error {}

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/load.js';
+import { ROS_ONLY_PREFIXES, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { FaceClassificationError, ImageError } from '../errors.js';
-import { IMAGE_EXTENSIONS } from '../vision/image.js';
+import { IMAGE_EXTENSIONS, type ReadImageOptions } from '../vision/image.js';
 import type { OptionSpecs, OptionValues } from './command.js';
 import { UsageError } from './command.js';
 
@@ -87,7 +87,11 @@ export function configFromFlags(values: OptionValues): Config {
   for (const entry of (values['set'] as string[] | undefined) ?? []) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set needs key=value, got ${JSON.stringify(entry)}`);
-    overrides[entry.slice(0, eq).trim()] = parseSetValue(entry.slice(eq + 1));
+    const key = entry.slice(0, eq).trim();
+    if (ROS_ONLY_PREFIXES.some((prefix) => key === prefix || key.startsWith(`${prefix}.`))) {
+      throw new UsageError(`--set ${key}: a setting of the ROS node only (topics, QoS, debug images, diagnostics); the command line does not use it`);
+    }
+    overrides[key] = parseSetValue(entry.slice(eq + 1));
   }
   return loadConfig(values['config'] as string | undefined, overrides);
 }
@@ -106,23 +110,35 @@ function walk(dir: string): string[] {
   return out;
 }
 
+/** One input of a command: the path as given (or found in a folder given) and its path under that folder. */
+export interface InputFile {
+  file: string;
+  /** The path under the folder given on the command line; the base name for a file given itself. */
+  relative: string;
+}
+
 /**
  * Expand the command's inputs: files stay (whatever their extension, so a bad file gets its own
  * error), folders become the image files inside them (recursively, sorted).
  */
-export function expandImageInputs(inputs: string[]): string[] {
+export function expandImageInputs(inputs: string[]): InputFile[] {
   if (inputs.length === 0) throw new UsageError('give at least one image file or folder');
-  const files: string[] = [];
+  const files: InputFile[] = [];
   for (const input of inputs) {
     if (fs.existsSync(input) && fs.statSync(input).isDirectory()) {
       const found = walk(input);
       if (found.length === 0) throw new ImageError(input, `folder holds no images (${IMAGE_EXTENSIONS.join(' ')})`);
-      files.push(...found);
+      files.push(...found.map((file) => ({ file, relative: path.relative(input, file) })));
     } else {
-      files.push(input);
+      files.push({ file: input, relative: path.basename(input) });
     }
   }
   return files;
+}
+
+/** How the commands decode input files: with the configured pixel limit. */
+export function imageOptions(config: Config): ReadImageOptions {
+  return { maxPixels: config['input.max_pixels'] };
 }
 
 export { FaceClassificationError };

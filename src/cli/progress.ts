@@ -1,3 +1,5 @@
+import { stderrLines, type StderrLines } from './terminal.js';
+
 /** A one-line progress bar on stderr, redrawn in place; silent when stderr is not a terminal. */
 export class ProgressBar {
   private readonly started = performance.now();
@@ -5,11 +7,11 @@ export class ProgressBar {
 
   constructor(
     private readonly total: number,
-    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly lines: StderrLines = stderrLines,
   ) {}
 
   update(done: number, force = false): void {
-    if (!this.stream.isTTY) return;
+    if (!this.lines.isTTY) return;
     const now = performance.now();
     if (!force && now - this.lastDraw < 100) return;
     this.lastDraw = now;
@@ -18,14 +20,14 @@ export class ProgressBar {
     if (this.total > 0) {
       const fraction = Math.min(1, done / this.total);
       const filled = Math.round(fraction * width);
-      this.stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${this.total} frames ${fps.toFixed(1)} fps`);
+      this.lines.draw(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${this.total} frames ${fps.toFixed(1)} fps`);
     } else {
-      this.stream.write(`\r${done} frames ${fps.toFixed(1)} fps`);
+      this.lines.draw(`${done} frames ${fps.toFixed(1)} fps`);
     }
   }
 
   finish(done: number): void {
     this.update(done, true);
-    if (this.stream.isTTY) this.stream.write('\n');
+    this.lines.endStatus();
   }
 }

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError, errorMessage } from '../errors.js';
-import { applyOverrides, makeConfig } from './validate.js';
-import type { Config } from './schema.js';
+import { applyOverrides, checkConsistency } from './validate.js';
+import { defaultConfig, type Config } from './schema.js';
 import { ROS_ONLY_KEYS } from './ros_schema.js';
 
 /**
@@ -42,7 +42,8 @@ export const ROS_ONLY_PREFIXES: readonly string[] = ROS_ONLY_KEYS;
 
 /** Defaults, then the file, then the explicit overrides (e.g. command-line flags). */
 export function loadConfig(file?: string, overrides: Record<string, unknown> = {}): Config {
-  let config = makeConfig();
+  let config = defaultConfig();
   if (file) config = applyOverrides(config, readSettingsFile(file), ROS_ONLY_PREFIXES);
-  return applyOverrides(config, overrides);
+  // Rules between settings are checked once the file and the overrides are both applied.
+  return checkConsistency(applyOverrides(config, overrides));
 }

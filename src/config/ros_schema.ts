@@ -1,5 +1,5 @@
 /**
- * Settings of the ROS node only (topics, QoS, debug outputs, diagnostics thresholds). Pure data, in
+ * Settings of the ROS node only (topics, QoS, debug and standard outputs, diagnostics thresholds). Pure data, in
  * the same Setting shape as the core SCHEMA, so the node declares them as ROS parameters the same
  * way and the shared YAML file can hold both; the CLI ignores exactly these keys.
  */
@@ -14,6 +14,9 @@ export const ROS_SCHEMA = {
   'debug_image.force': { type: 'bool', default: false, runtime: true, description: 'publish ~/debug_image even when nobody subscribes (e.g. for rosbag)' },
   'gbp_image.enabled': { type: 'bool', default: false, runtime: true, description: 'publish ~/gbp_image: guided-backpropagation maps of the faces (costly)' },
   'gbp_image.max_rate': { type: 'double', default: 1.0, min: 0.01, max: 30.0, runtime: true, description: 'most ~/gbp_image messages per second' },
+
+  'outputs.vision_msgs': { type: 'bool', default: true, description: 'publish ~/detections (vision_msgs/Detection2DArray: confirmed faces, emotion hypotheses) and ~/detections/gender; off with a note at start-up where vision_msgs is not installed' },
+  'outputs.hri': { type: 'bool', default: false, description: 'publish the REP-155 (ROS4HRI) faces: /humans/faces/tracked and /humans/faces/<id>/roi, cropped, expression, softbiometrics (needs hri_msgs)' },
 
   'diagnostics.latency_warn_ms': { type: 'double', default: 250.0, min: 0.0, max: 60000.0, runtime: true, description: 'mean processing latency over the last second above which /diagnostics reports WARN' },
   'diagnostics.latency_error_ms': { type: 'double', default: 1000.0, min: 0.0, max: 60000.0, runtime: true, description: 'mean processing latency over the last second above which /diagnostics reports ERROR' },

@@ -12,7 +12,7 @@ interface Base<T> {
   runtime?: boolean;
 }
 export interface DoubleSetting extends Base<number> { type: 'double'; min: number; max: number }
-export interface IntegerSetting extends Base<number> { type: 'integer'; min: number; max: number }
+export interface IntegerSetting extends Base<number> { type: 'integer'; min: number; max: number; /** Values must be min + a multiple of this. */ step?: number }
 export interface BoolSetting extends Base<boolean> { type: 'bool' }
 export interface StringSetting extends Base<string> { type: 'string'; choices?: readonly string[] }
 export interface DoubleArraySetting extends Base<number[]> { type: 'double_array'; length: number; min: number; max: number }
@@ -30,6 +30,12 @@ export const SCHEMA = {
   'models.download': bool({ default: true, description: 'download missing models from the authors\' repository into the user cache' }),
   'models.batch_size': integer({ default: 32, min: 1, max: 1024, description: 'largest batch sent to a classifier head at once' }),
 
+  'input.max_pixels': integer({ default: 33177600, min: 1, max: 1073741824, runtime: true, description: 'largest input image or frame in pixels (width * height; default 8K UHD, 7680 x 4320); larger ones are refused before decoding' }),
+  'inference.engine': string({ default: 'auto', choices: ['auto', 'onnxruntime', 'tfjs'], description: 'what runs the classifier heads: onnxruntime (onnxruntime-node, both heads in one call) or tfjs (TensorFlow.js, the reference); auto takes onnxruntime when installed, else tfjs. Explanations always use TensorFlow.js' }),
+  'inference.threads': integer({ default: 1, min: 0, max: 256, description: 'onnxruntime intra-op threads (0: one per physical core)' }),
+  'inference.spinning': bool({ default: false, description: 'let idle onnxruntime threads spin-wait for work (a little lower latency; takes CPU from the detector and other nodes)' }),
+  'inference.provider': string({ default: 'cpu', choices: ['cpu', 'cuda'], description: 'onnxruntime execution provider; cuda needs onnxruntime-node installed with its CUDA binaries (ONNXRUNTIME_NODE_INSTALL=cuda12) and falls back to cpu per node' }),
+
   'emotion.enabled': bool({ default: true, runtime: true, description: 'run the emotion head' }),
   'emotion.model': string({ default: 'fer2013_mini_XCEPTION.102-0.66', description: 'emotion model id (models/*.json) or path to a Keras HDF5 file' }),
   'emotion.offsets': doubles({ default: [20, 40], length: 2, min: 0, max: 10000, runtime: true, description: 'margin (x, y) added on each side of the face box before the emotion crop; pixels, or fractions of the box with crop.offset_unit=fraction (paper video demo: 20, 40)' }),
@@ -40,7 +46,7 @@ export const SCHEMA = {
 
   'detector.type': string({ default: 'haar', choices: ['haar', 'yunet'], description: 'face detector: OpenCV Haar cascade (the paper\'s) or YuNet (ONNX)' }),
   'detector.scale': double({ default: 1.0, min: 0.05, max: 1.0, runtime: true, description: 'run the detector on the frame scaled by this factor; boxes are mapped back to full resolution' }),
-  'detector.max_side': integer({ default: 1920, min: 64, max: 16384, runtime: true, description: 'frames whose longer side exceeds this are scaled down further for detection' }),
+  'detector.max_side': integer({ default: 4096, min: 64, max: 16384, runtime: true, description: 'frames whose longer side exceeds this are scaled down further for detection (faces the paper\'s full-resolution scan finds are kept up to this size)' }),
   'detector.min_face_size': integer({ default: 0, min: 0, max: 16384, runtime: true, description: 'smallest face side in frame pixels (0: no limit)' }),
   'detector.max_face_size': integer({ default: 0, min: 0, max: 16384, runtime: true, description: 'largest face side in frame pixels (0: no limit)' }),
   'haar.cascade': string({ default: 'haarcascade_frontalface_default.xml', description: 'cascade file name (looked up in OpenCV\'s haarcascades folder) or path' }),
@@ -51,7 +57,18 @@ export const SCHEMA = {
   'yunet.score_threshold': double({ default: 0.7, min: 0.0, max: 1.0, runtime: true, description: 'minimum face score' }),
   'yunet.nms_threshold': double({ default: 0.3, min: 0.0, max: 1.0, runtime: true, description: 'IoU above which overlapping detections are suppressed' }),
   'yunet.top_k': integer({ default: 5000, min: 1, max: 100000, runtime: true, description: 'candidates kept before non-maximum suppression' }),
-  'yunet.input_size': integer({ default: 640, min: 32, max: 4096, description: 'longer side of the network input (multiple of 32)' }),
+  'yunet.input_size': integer({ default: 640, min: 32, max: 4096, step: 32, description: 'longer side of the network input (multiple of 32)' }),
+
+  'tracking.scan_interval': integer({ default: 10, min: 1, max: 1000, runtime: true, description: 'video: frames between full-frame detector scans, which run in the background; between them each tracked face is re-detected near its predicted box (1: a full scan on every frame, as the paper)' }),
+  'tracking.max_scan_lag': integer({ default: 3, min: 0, max: 100, runtime: true, description: 'video: frames a background full scan may take before the pipeline waits for it; a face that appears is found within scan_interval + max_scan_lag frames' }),
+  'tracking.search_margin': double({ default: 0.5, min: 0.1, max: 3.0, runtime: true, description: 'video: re-detection window around a tracked face, as a fraction of its size on each side' }),
+  'tracking.search_scale_range': double({ default: 1.6, min: 1.05, max: 4.0, runtime: true, description: 'video: re-detection looks for faces between size / range and size * range' }),
+  'tracking.confirm_frames': integer({ default: 3, min: 1, max: 1000, runtime: true, description: 'frames a face must be seen in before its track is confirmed (and published per face)' }),
+  'tracking.max_missed': integer({ default: 15, min: 0, max: 10000, runtime: true, description: 'consecutive frames a track may go unseen before it is dropped; a face that comes back later gets a new id' }),
+  'tracking.min_iou': double({ default: 0.3, min: 0.01, max: 1.0, runtime: true, description: 'least overlap between a detection and a track\'s predicted box to associate them' }),
+  'smoothing.method': string({ default: 'ema', choices: ['none', 'ema', 'mode'], runtime: true, description: 'per tracked face: exponential moving average of the scores, the most frequent label over a window, or none (raw scores are always published too)' }),
+  'smoothing.alpha': double({ default: 0.5, min: 0.01, max: 1.0, runtime: true, description: 'ema smoothing: weight of the newest frame' }),
+  'smoothing.window': integer({ default: 10, min: 1, max: 1000, runtime: true, description: 'mode smoothing: frames in the window (the paper\'s demo: 10)' }),
 
   'explain.method': string({ default: 'gbp', choices: ['gbp', 'gradcam', 'guided-gradcam'], runtime: true, description: 'explanation method of debug images and the explain command' }),
   'explain.head': string({ default: 'emotion', choices: ['emotion', 'gender'], runtime: true, description: 'which head to explain' }),

@@ -25,6 +25,7 @@ export function validateValue(key: string, setting: Setting, value: unknown): Co
       const n = value as number;
       if (setting.type === 'integer' && !Number.isInteger(n)) fail('must be an integer');
       if (n < setting.min || n > setting.max) fail(`must be between ${setting.min} and ${setting.max}`);
+      if (setting.type === 'integer' && setting.step && (n - setting.min) % setting.step !== 0) fail(`must be a multiple of ${setting.step}`);
       return n;
     }
     case 'double_array': {
@@ -71,6 +72,28 @@ export function applyOverrides(base: Config, overrides: Record<string, unknown>,
   return next;
 }
 
+/** Offsets larger than this many box sizes per side make no sense as fractions: the crop is the whole frame. */
+export const MAX_FRACTION_OFFSET = 2;
+
+/**
+ * Rules between settings, checked on a whole config (each value is already valid on its own). Throws a
+ * ConfigError naming the key to change.
+ */
+export function checkConsistency(config: Config): Config {
+  const min = config['detector.min_face_size'];
+  const max = config['detector.max_face_size'];
+  if (max > 0 && min > max) throw new ConfigError('detector.min_face_size', `(${min}) is larger than detector.max_face_size (${max}): no face could pass`);
+  if (config['crop.offset_unit'] === 'fraction') {
+    for (const key of ['emotion.offsets', 'gender.offsets'] as const) {
+      const offsets = config[key];
+      if (offsets.some((v) => v > MAX_FRACTION_OFFSET)) {
+        throw new ConfigError(key, `${JSON.stringify(offsets)} read as fractions of the face box (crop.offset_unit: fraction) add ${offsets.map((v) => `${Math.round(v * 100)}%`).join(' and ')} of it on each side, which crops the whole frame; give fractions (at most ${MAX_FRACTION_OFFSET}), e.g. ${key}: [0.2, 0.4], or set crop.offset_unit: pixels`);
+      }
+    }
+  }
+  return config;
+}
+
 export function makeConfig(overrides: Record<string, unknown> = {}): Config {
-  return applyOverrides(defaultConfig(), overrides);
+  return checkConsistency(applyOverrides(defaultConfig(), overrides));
 }

@@ -21,5 +21,12 @@ export interface FaceDetector {
   readonly name: 'haar' | 'yunet';
   /** `gray` is the 8-bit gray image; `bgr` is the colour image when there is one (YuNet needs colour). */
   detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Detection[];
+  /**
+   * The same on the libuv thread pool, so that a full scan overlaps the main thread's work. It may
+   * run while `detect` runs on the main thread: implementations keep separate native state for it.
+   */
+  detectAsync?(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Promise<Detection[]>;
+  /** Whether re-detecting a known face in a small window is much cheaper than a full scan. */
+  readonly searchesRegions: boolean;
   dispose?(): void;
 }

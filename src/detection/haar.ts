@@ -22,6 +22,12 @@ export function resolveCascade(nameOrPath: string): string {
 /** The paper's detector: OpenCV's Haar cascade, detectMultiScale(gray, 1.3, 5) by default. */
 export class HaarDetector implements FaceDetector {
   readonly name = 'haar' as const;
+  readonly searchesRegions = true;
+  /**
+   * Classifiers for scans on the thread pool, one per scan in flight: a CascadeClassifier keeps
+   * per-image state while it scans, so one instance must never run on two threads at once.
+   */
+  private readonly idle: InstanceType<typeof cv.CascadeClassifier>[] = [];
 
   private constructor(
     readonly cascadePath: string,
@@ -41,9 +47,35 @@ export class HaarDetector implements FaceDetector {
 
   detect(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits): Detection[] {
     const image = config['haar.equalize'] ? gray.equalizeHist() : gray;
-    const minSize = new cv.Size(limits.minSize, limits.minSize);
-    const maxSize = new cv.Size(limits.maxSize, limits.maxSize);
-    const { objects, numDetections } = this.cascade.detectMultiScale(image, config['haar.scale_factor'], config['haar.min_neighbors'], 0, minSize, maxSize);
-    return objects.map((rect, i) => ({ x: rect.x, y: rect.y, width: rect.width, height: rect.height, score: numDetections[i] ?? 0 }));
+    const { objects, numDetections } = this.cascade.detectMultiScale(image, config['haar.scale_factor'], config['haar.min_neighbors'], 0, ...sizes(limits));
+    return toDetections(objects, numDetections);
   }
+
+  async detectAsync(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits): Promise<Detection[]> {
+    const cascade = this.idle.pop() ?? new cv.CascadeClassifier(this.cascadePath);
+    const image = config['haar.equalize'] ? gray.equalizeHist() : gray;
+    const pending = { image, gray };
+    try {
+      const { objects, numDetections } = await cascade.detectMultiScaleAsync(image, config['haar.scale_factor'], config['haar.min_neighbors'], 0, ...sizes(limits));
+      return toDetections(objects, numDetections);
+    } finally {
+      // The binding's worker reads the image's pixels on another thread: the JavaScript Mats that
+      // own them must stay reachable until it is done, or the collector may free them under it.
+      keepAlive(pending);
+      this.idle.push(cascade);
+    }
+  }
+}
+
+/** Touches its argument so the optimiser cannot treat it as dead before this point. */
+function keepAlive(value: object): void {
+  if (value === undefined) throw new Error('unreachable');
+}
+
+function sizes(limits: DetectionLimits): [InstanceType<typeof cv.Size>, InstanceType<typeof cv.Size>] {
+  return [new cv.Size(limits.minSize, limits.minSize), new cv.Size(limits.maxSize, limits.maxSize)];
+}
+
+function toDetections(objects: readonly { x: number; y: number; width: number; height: number }[], neighbours: readonly number[]): Detection[] {
+  return objects.map((rect, i) => ({ x: rect.x, y: rect.y, width: rect.width, height: rect.height, score: neighbours[i] ?? 0 }));
 }

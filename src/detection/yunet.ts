@@ -58,6 +58,8 @@ function nms(candidates: Candidate[], threshold: number, topK: number): Candidat
 
 export class YuNetDetector implements FaceDetector {
   readonly name = 'yunet' as const;
+  /** The network runs at a fixed input size: a small window costs as much as the whole frame. */
+  readonly searchesRegions = false;
 
   private constructor(
     readonly modelPath: string,

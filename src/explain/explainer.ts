@@ -41,10 +41,10 @@ export function explainFaces(head: ClassifierHead, inputs: readonly Float32Array
   targetChooser(options.target, head.labels);
   const out: Explanation[] = [];
   for (let start = 0; start < inputs.length; start += head.batchSize) {
-    const { maps, targets, scores } = explainBatch(head, inputs.slice(start, start + head.batchSize), method, rule, options.target);
+    const { maps, targets, scores, probabilities } = explainBatch(head, inputs.slice(start, start + head.batchSize), method, rule, options.target);
     maps.forEach((map, i) => {
       const targetIndex = targets[i]!;
-      out.push({ method, rule, targetIndex, targetLabel: head.labels[targetIndex]!, score: scores[i]!, map, width: head.inputWidth, height: head.inputHeight });
+      out.push({ method, rule, targetIndex, targetLabel: head.labels[targetIndex]!, score: scores[i]!, probability: probabilities[i]!, map, width: head.inputWidth, height: head.inputHeight });
     });
   }
   return out;

@@ -9,6 +9,7 @@ export interface FaceMaps {
   maps: Float32Array[];
   targets: number[];
   scores: number[];
+  probabilities: number[];
 }
 
 /** Split a [n, h, w, c] buffer into n maps of h*w, summing channels (the face heads have one). */
@@ -41,6 +42,6 @@ export function inputGradients(network: Network, batch: tf.Tensor4D, rule: Gradi
     };
     return tf.grad(targetScore)(batch).dataSync() as Float32Array;
   });
-  const { targets, scores } = selected!;
-  return { maps: splitMaps(values, batch.shape), targets, scores };
+  const { targets, scores, probabilities } = selected!;
+  return { maps: splitMaps(values, batch.shape), targets, scores, probabilities };
 }

@@ -62,6 +62,6 @@ export function gradCam(network: Network, batch: tf.Tensor4D, choose: TargetChoo
     const cam = tf.relu(tf.sum(tf.mul(activations, alpha), 3, true)) as tf.Tensor4D;
     return tf.image.resizeBilinear(cam, [height, width], false, true).dataSync() as Float32Array;
   });
-  const { targets, scores } = selection!;
-  return { maps: splitMaps(values, [faces, height, width, 1]), targets, scores };
+  const { targets, scores, probabilities } = selection!;
+  return { maps: splitMaps(values, [faces, height, width, 1]), targets, scores, probabilities };
 }

@@ -3,6 +3,7 @@ import type { Box } from '../vision/crop.js';
 import type { Scaling } from '../vision/preprocess.js';
 import { applyJet } from './colormap.js';
 import type { ExplainMethod } from './types.js';
+import { drawLabels, labelScale, type Bgr, type LabelRequest } from '../vision/labels.js';
 
 /** A map at the model's input size (row-major), as in an Explanation. */
 export interface MapImage {
@@ -115,7 +116,11 @@ export interface FrameMap extends MapImage {
 }
 
 export interface FrameRenderOptions {
-  /** saliency: paste the normalised map (default); heatmap: blend jet colours over the region. */
+  /**
+   * saliency: paste the normalised map; heatmap: blend jet colours over the region, where the map is
+   * strong. Default: heatmap for Grad-CAM maps (coarse, and the face stays visible under them),
+   * saliency for the gradient maps (gbp, guided Grad-CAM: the paper's Figure 2 look).
+   */
   style?: 'saliency' | 'heatmap';
   /** Weight of the heat map where the map is strongest (heatmap style; default 0.7). */
   alpha?: number;
@@ -123,33 +128,33 @@ export interface FrameRenderOptions {
   annotate?: boolean;
 }
 
+const LABEL_COLOR: Bgr = [0, 255, 0];
+
 /**
  * The frame (8-bit BGR) with each face's map resized into its box: the image of the ROS node's
- * ~/gbp_image topic and of `explain --out`. Draws on a copy.
+ * ~/gbp_image topic and of `explain --out`. Labels are sized by their face and never cover each
+ * other (vision/labels.ts). Draws on a copy.
  */
 export function renderExplanationFrame(frameBgr: Mat, faces: readonly FrameMap[], options: FrameRenderOptions = {}): Mat {
   const out = frameBgr.copy();
-  const style = options.style ?? 'saliency';
-  const scale = Math.max(0.4, Math.min(2, Math.max(frameBgr.cols, frameBgr.rows) / 1000));
+  const labels: LabelRequest[] = [];
   for (const face of faces) {
     const x = Math.max(0, Math.round(face.box.x));
     const y = Math.max(0, Math.round(face.box.y));
     const width = Math.min(frameBgr.cols - x, Math.round(face.box.width));
     const height = Math.min(frameBgr.rows - y, Math.round(face.box.height));
     if (width <= 0 || height <= 0) continue;
+    const style = options.style ?? (face.method === 'gradcam' ? 'heatmap' : 'saliency');
     const region = out.getRegion(new cv.Rect(x, y, width, height));
     const tile = style === 'heatmap'
       ? blendHeat(region.copy(), face, options.alpha ?? 0.7)
       : saliencyImage(face).cvtColor(cv.COLOR_GRAY2BGR).resize(height, width, 0, 0, cv.INTER_LINEAR);
     tile.copyTo(region);
     if (options.annotate === false) continue;
-    const color = new cv.Vec3(0, 255, 0);
-    out.drawRectangle(new cv.Point2(x, y), new cv.Point2(x + width - 1, y + height - 1), color, Math.max(1, Math.round(scale * 2)), cv.LINE_8);
-    if (face.label) {
-      const origin = new cv.Point2(x, Math.max(12, y - 6));
-      out.putText(face.label, origin, cv.FONT_HERSHEY_SIMPLEX, scale, new cv.Vec3(0, 0, 0), Math.max(1, Math.round(scale * 2)) + 2, cv.LINE_AA);
-      out.putText(face.label, origin, cv.FONT_HERSHEY_SIMPLEX, scale, color, Math.max(1, Math.round(scale * 2)), cv.LINE_AA);
-    }
+    const box = { x, y, width, height };
+    out.drawRectangle(new cv.Point2(x, y), new cv.Point2(x + width - 1, y + height - 1), new cv.Vec3(...LABEL_COLOR), Math.max(1, Math.round(labelScale(width) * 2)), cv.LINE_8);
+    if (face.label) labels.push({ text: face.label, color: LABEL_COLOR, anchor: box, side: 'above', scale: labelScale(width) });
   }
+  drawLabels(out, labels);
   return out;
 }

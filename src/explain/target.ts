@@ -18,7 +18,8 @@ export function targetChooser(spec: TargetSpec | undefined, labels: readonly str
   let index: number;
   if (typeof spec === 'number') index = spec;
   else if (/^\d+$/.test(spec)) index = Number(spec);
-  else index = labels.indexOf(spec);
+  // Class names are matched whatever their case (--class Happy).
+  else index = labels.findIndex((label) => label.toLowerCase() === spec.toLowerCase());
   if (!Number.isInteger(index) || index < 0 || index >= labels.length) {
     throw new ExplanationError(`class ${JSON.stringify(spec)} is not one of this model's classes: top, ${labels.join(', ')} (or an index 0-${labels.length - 1})`);
   }
@@ -34,6 +35,8 @@ export interface SelectedTargets {
   targets: number[];
   /** Each face's target pre-softmax score. */
   scores: number[];
+  /** Each face's target softmax probability (what `detect` reports as confidence for the top class). */
+  probabilities: number[];
   /** [faces, classes] one-hot mask of the targets: sum(logits * mask) is the scalar to differentiate. */
   mask: Float32Array;
 }
@@ -45,13 +48,18 @@ export interface SelectedTargets {
 export function selectTargets(logits: Float32Array, faces: number, classes: number, choose: TargetChooser): SelectedTargets {
   const targets: number[] = [];
   const scores: number[] = [];
+  const probabilities: number[] = [];
   const mask = new Float32Array(faces * classes);
   for (let i = 0; i < faces; i++) {
     const row = logits.subarray(i * classes, (i + 1) * classes);
     const target = choose(row, i);
     targets.push(target);
     scores.push(row[target]!);
+    const top = Math.max(...row);
+    let sum = 0;
+    for (const v of row) sum += Math.exp(v - top);
+    probabilities.push(Math.exp(row[target]! - top) / sum);
     mask[i * classes + target] = 1;
   }
-  return { targets, scores, mask };
+  return { targets, scores, probabilities, mask };
 }

@@ -22,6 +22,8 @@ export interface Explanation {
   targetLabel: string;
   /** The target class's pre-softmax score (the network's logits). */
   score: number;
+  /** The target class's softmax probability. */
+  probability: number;
   /**
    * height * width floats, row-major, at the model's input size. gbp: d score / d input (input in the
    * model's scaled units); gradcam: ReLU of the class-weighted last-convolution maps, bilinearly

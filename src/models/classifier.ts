@@ -29,6 +29,32 @@ export interface LoadHeadOptions extends ResolveOptions {
   log?: Logger;
 }
 
+/**
+ * Faces (each `size` floats, row-major [h, w, 1]) in one array: the layout of a [n, h, w, 1] batch,
+ * which every inference engine takes.
+ */
+export function packFaces(faces: readonly Float32Array[], size: number, task: HeadTask): Float32Array {
+  const data = new Float32Array(faces.length * size);
+  faces.forEach((face, i) => {
+    if (face.length !== size) throw new Error(`face input ${i} has ${face.length} values, the ${task} model needs ${size}`);
+    data.set(face, i * size);
+  });
+  return data;
+}
+
+/** One Classification per face from softmax scores laid out [count, labels.length]. */
+export function toClassifications(probabilities: Float32Array, labels: readonly string[], count: number): Classification[] {
+  const classes = labels.length;
+  const results: Classification[] = [];
+  for (let i = 0; i < count; i++) {
+    const scores = Array.from(probabilities.subarray(i * classes, (i + 1) * classes));
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
+    results.push({ label: labels[best]!, confidence: scores[best]!, scores });
+  }
+  return results;
+}
+
 /** How the configured heads are found and batched. */
 export function headLoadOptions(config: Config, log?: Logger): LoadHeadOptions {
   return { directory: config['models.directory'] || undefined, download: config['models.download'], batchSize: config['models.batch_size'], log };
@@ -56,9 +82,18 @@ export class ClassifierHead {
     if (resolved.manifest && resolved.manifest.format !== 'keras-hdf5') {
       throw new ModelFileError(resolved.path, `is a ${resolved.manifest.task} model (${resolved.manifest.format}), not a Keras ${task} classifier`);
     }
+    if (resolved.manifest && resolved.manifest.task !== task) {
+      throw new ModelFileError(resolved.path, `is the ${resolved.manifest.task} model ${resolved.manifest.id} (labels ${resolved.manifest.labels.join(', ')}), not ${task === 'emotion' ? 'an' : 'a'} ${task} model; give it as ${resolved.manifest.task}.model`);
+    }
     const network = await importKerasModel(resolved.path);
     const classes = tf.tidy(() => network.forward(tf.zeros([1, ...network.inputShape]) as tf.Tensor4D).logits.shape[1]!);
-    const manifest = resolved.manifest ?? customManifest(resolved.path, task, DEFAULT_LABELS[task].length === classes ? DEFAULT_LABELS[task] : Array.from({ length: classes }, (_, i) => `class_${i}`), network.inputShape);
+    // A file without a manifest can only be told by its outputs: one per class of the task.
+    if (!resolved.manifest && classes !== DEFAULT_LABELS[task].length) {
+      network.dispose();
+      const other = (Object.keys(DEFAULT_LABELS) as HeadTask[]).find((t) => t !== task && DEFAULT_LABELS[t].length === classes);
+      throw new ModelFileError(resolved.path, `has ${classes} outputs; a ${task} model has ${DEFAULT_LABELS[task].length} (${DEFAULT_LABELS[task].join(', ')})${other ? `: it looks like ${other === 'emotion' ? 'an' : 'a'} ${other} model` : ''}`);
+    }
+    const manifest = resolved.manifest ?? customManifest(resolved.path, task, DEFAULT_LABELS[task], network.inputShape);
     if (manifest.labels.length !== classes) {
       network.dispose();
       throw new ModelFileError(resolved.path, `has ${classes} outputs but its manifest lists ${manifest.labels.length} labels`);
@@ -89,29 +124,17 @@ export class ClassifierHead {
 
   /** Pack preprocessed faces (each inputHeight*inputWidth floats) into one [n, h, w, 1] tensor. */
   toBatch(faces: readonly Float32Array[]): tf.Tensor4D {
-    const size = this.inputHeight * this.inputWidth;
-    const data = new Float32Array(faces.length * size);
-    faces.forEach((face, i) => {
-      if (face.length !== size) throw new Error(`face input ${i} has ${face.length} values, the ${this.task} model needs ${size}`);
-      data.set(face, i * size);
-    });
-    return tf.tensor4d(data, [faces.length, this.inputHeight, this.inputWidth, 1]);
+    return tf.tensor4d(packFaces(faces, this.inputHeight * this.inputWidth, this.task), [faces.length, this.inputHeight, this.inputWidth, 1]);
   }
 
-  /** Classify preprocessed faces; one network call per `batchSize` faces. */
+  /** Classify preprocessed faces with TensorFlow.js; one network call per `batchSize` faces. */
   predict(faces: readonly Float32Array[]): Classification[] {
     const results: Classification[] = [];
     for (let start = 0; start < faces.length; start += this.batchSize) {
       const chunk = faces.slice(start, start + this.batchSize);
       this.calls++;
       const probabilities = tf.tidy(() => this.network.forward(this.toBatch(chunk)).probabilities.dataSync() as Float32Array);
-      const classes = this.labels.length;
-      for (let i = 0; i < chunk.length; i++) {
-        const scores = Array.from(probabilities.subarray(i * classes, (i + 1) * classes));
-        let best = 0;
-        for (let c = 1; c < classes; c++) if (scores[c]! > scores[best]!) best = c;
-        results.push({ label: this.labels[best]!, confidence: scores[best]!, scores });
-      }
+      results.push(...toClassifications(probabilities, this.labels, chunk.length));
     }
     return results;
   }

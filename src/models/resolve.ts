@@ -12,6 +12,8 @@ export interface ResolveOptions {
   directory?: string;
   /** Allow downloading from the manifest's upstream URL into the user cache (default true). */
   download?: boolean;
+  /** How downloads are fetched (default: the platform's fetch). */
+  fetch?: FetchFunction;
   log?: Logger;
 }
 
@@ -39,25 +41,73 @@ function verify(file: string, manifest: ModelManifest | undefined): void {
   }
 }
 
-async function download(manifest: ModelManifest, target: string, log: Logger): Promise<void> {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  log.info({ model: manifest.id, url: manifest.url, target }, 'downloading model');
+/** The fetch of the platform, or one a caller (a test, a proxy setup) supplies. */
+export type FetchFunction = (url: string, init: { redirect: 'follow' }) => Promise<Response>;
+
+/** No released model is near this; a server sending more is not sending a model. */
+const MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024;
+
+export interface DownloadOptions {
+  fetch?: FetchFunction;
+  log?: Logger;
+}
+
+/**
+ * Download a known model to `target`: only over https, only when the bytes match the manifest's
+ * sha256, and atomically: the bytes go to a hidden temporary file in the target's folder (a name
+ * the resolver never looks for), are checked, and only then renamed to `target`. So no half-written
+ * or wrong file is ever used, and another process resolving the same model at the same time finds
+ * either no file or the whole file.
+ */
+export async function downloadModel(manifest: ModelManifest, target: string, options: DownloadOptions = {}): Promise<void> {
+  const log = options.log ?? silentLogger;
+  if (!/^[0-9a-f]{64}$/.test(manifest.sha256)) throw new ModelFileError(target, `model ${manifest.id} has no sha256 in its manifest; a download could not be checked, so none is made`);
+  let url: URL;
+  try {
+    url = new URL(manifest.url);
+  } catch {
+    throw new ModelFileError(target, `model ${manifest.id}: download URL ${JSON.stringify(manifest.url)} is not a URL`);
+  }
+  if (url.protocol !== 'https:') throw new ModelFileError(target, `model ${manifest.id}: download URL ${manifest.url} is not https; only https downloads are made`);
+  const fetchFile = options.fetch ?? ((href, init) => fetch(href, init));
+  log.info({ model: manifest.id, url: url.href, target }, 'downloading model');
   let response: Response;
   try {
-    response = await fetch(manifest.url, { redirect: 'follow' });
+    response = await fetchFile(url.href, { redirect: 'follow' });
   } catch (error) {
     throw new ModelFileError(target, `not found locally and the download from ${manifest.url} failed (${errorMessage(error)}); put the file in ../shared/models or set FACE_CLASSIFICATION_MODELS`);
   }
+  if (response.url && !response.url.startsWith('https:')) throw new ModelFileError(target, `download from ${manifest.url} was redirected to ${response.url}, which is not https`);
   if (!response.ok) throw new ModelFileError(target, `download from ${manifest.url} answered HTTP ${response.status}`);
-  const partial = `${target}.partial-${process.pid}`;
-  fs.writeFileSync(partial, Buffer.from(await response.arrayBuffer()));
+  if (!response.body) throw new ModelFileError(target, `download from ${manifest.url} sent no data`);
+  const folder = path.dirname(target);
+  fs.mkdirSync(folder, { recursive: true });
+  const partial = path.join(folder, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.partial`);
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(partial, 'wx', 0o644);
   try {
-    verify(partial, manifest);
-  } catch (error) {
+    let bytes = 0;
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        bytes += chunk.length;
+        if (bytes > MAX_DOWNLOAD_BYTES) throw new Error(`more than ${MAX_DOWNLOAD_BYTES} bytes`);
+        hash.update(chunk);
+        for (let at = 0; at < chunk.length; ) at += fs.writeSync(fd, chunk, at);
+      }
+      fs.fsyncSync(fd);
+    } catch (error) {
+      throw new ModelFileError(target, `download from ${manifest.url} broke off (${errorMessage(error)})`);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== manifest.sha256) {
+      throw new ModelFileError(target, `download from ${manifest.url}: sha256 mismatch: expected ${manifest.sha256} for ${manifest.id}, got ${actual}; the file was not kept`);
+    }
+    fs.renameSync(partial, target);
+  } finally {
     fs.rmSync(partial, { force: true });
-    throw error;
   }
-  fs.renameSync(partial, target);
 }
 
 /**
@@ -95,6 +145,6 @@ export async function resolveModel(spec: string, options: ResolveOptions = {}): 
   }
   const target = path.join(userCacheDir(), manifest.file);
   if (options.download === false) throw new ModelFileError(target, `model ${manifest.id} not found locally and downloads are off`);
-  await download(manifest, target, log);
+  await downloadModel(manifest, target, { fetch: options.fetch, log });
   return { path: target, manifest, source: 'download' };
 }

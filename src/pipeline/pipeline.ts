@@ -3,43 +3,56 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { initBackend, type BackendChoice } from '../backend.js';
-import { cv, type Mat } from '../vision/opencv.js';
+import type { Mat } from '../vision/opencv.js';
 import { cropGray, expandBox, type Box, type OffsetUnit } from '../vision/crop.js';
 import { faceInput } from '../vision/preprocess.js';
-import { toBgr, type ColorOrder } from '../vision/image.js';
-import { ImageError } from '../errors.js';
+import type { ColorOrder } from '../vision/image.js';
 import { createDetector } from '../detection/create.js';
 import type { FaceDetector } from '../detection/detector.js';
+import { ConfigError, FaceClassificationError } from '../errors.js';
+import { scanFrame, type ScoredBox } from '../detection/frame_scan.js';
+import { FaceTracker } from '../tracking/tracker.js';
+import { PreparedFrame } from './prepared_frame.js';
+import { StageClock, roundTimings, type StageTimings } from './timing.js';
+import { FaceStream } from './stream.js';
+import { createHeadsEngine } from '../models/inference/create.js';
+import type { HeadInputs, HeadsEngine } from '../models/inference/engine.js';
 
 export type { ColorOrder };
+export { roundTimings, type StageTimings } from './timing.js';
 
 /** One face of a frame, with both heads' answers. */
 export interface FaceResult {
   /** Index of the face in its frame, ordered left to right. */
   id: number;
+  /** Tracker id: the same person keeps it across the frames of a stream; unique in the process, never reused. */
+  trackId: number;
+  /** Seen in tracking.confirm_frames frames (a photo's faces are confirmed: one frame is all there is). */
+  confirmed: boolean;
   /** The detected face in frame pixels. */
   box: Box;
   /** Detector confidence (YuNet score, or Haar's neighbour count). */
   score: number;
+  /** The heads' answers, smoothed over the track's frames in a stream with smoothing on. */
   emotion?: Classification;
   gender?: Classification;
-}
-
-export interface StageTimings {
-  detectMs: number;
-  cropMs: number;
-  emotionMs: number;
-  genderMs: number;
-  totalMs: number;
+  /** This frame's own answers (equal to the above in a photo or with smoothing off). */
+  raw: { emotion?: Classification; gender?: Classification };
 }
 
 export interface FrameResult {
   width: number;
   height: number;
-  /** The factor the frame was scaled by for detection (detector.scale, reduced for very large frames). */
+  /** The factor the frame was scaled by for the last full-frame scan (detector.scale, reduced for very large frames). */
   detectionScale: number;
+  /** How the faces were found: a full-frame scan of this frame, or re-detection of tracked faces (with a background scan's new faces). */
+  detection: 'full' | 'tracked';
   faces: FaceResult[];
+  /** Track ids that ended with this frame (gone for more than tracking.max_missed frames). */
+  droppedTracks: number[];
   timings: StageTimings;
+  /** The frame as the stages used it (gray, BGR on demand), for outputs that draw on it. */
+  prepared: PreparedFrame;
 }
 
 export interface PipelineOptions {
@@ -66,13 +79,52 @@ export function headCrops(gray: Mat, boxes: readonly Box[], head: ClassifierHead
  * adapters over it. Runtime-tunable settings are read from `config` at every frame.
  */
 export class FacePipeline {
+  private current: Config;
+  private disposed = false;
+
   private constructor(
-    public config: Config,
+    config: Config,
     readonly detector: FaceDetector,
+    /** The enabled heads at creation: a disabled head's model is neither loaded nor required. */
     readonly heads: Partial<Record<HeadTask, ClassifierHead>>,
+    /** TensorFlow.js's backend: explanations, and the heads when the engine is tfjs. */
     readonly backend: string,
+    /** What runs the heads' forward pass (inference.engine); `engine.name` and `engine.details` say which. */
+    readonly engine: HeadsEngine,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.current = config;
+  }
+
+  /** The settings; runtime ones are read at every frame. */
+  get config(): Config {
+    return this.current;
+  }
+
+  /** Replace the settings (e.g. a ROS parameter change); throws a ConfigError for what configRefusal refuses. */
+  set config(next: Config) {
+    const refusal = this.configRefusal(next);
+    if (refusal) throw new ConfigError(refusal.key, refusal.reason);
+    this.current = next;
+  }
+
+  /**
+   * Why `next` cannot be applied while this pipeline runs, or undefined: a head switched on whose
+   * model was not loaded (it was disabled at creation; loading takes seconds and may fail, so a
+   * running pipeline does not do it). The ROS node asks this before accepting a parameter change.
+   */
+  configRefusal(next: Config): { key: string; reason: string } | undefined {
+    for (const task of ['emotion', 'gender'] as const) {
+      if (next[`${task}.enabled`] && !this.heads[task]) {
+        return { key: `${task}.enabled`, reason: `cannot be switched on while running: the ${task} model was not loaded because the head was disabled at start; start with ${task}.enabled: true (it can then be switched off and on)` };
+      }
+    }
+    return undefined;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new FaceClassificationError('FacePipeline used after dispose(): create a new one');
+  }
 
   static async create(config: Config, options: PipelineOptions = {}): Promise<FacePipeline> {
     const log = options.log ?? silentLogger;
@@ -80,40 +132,31 @@ export class FacePipeline {
     const load = headLoadOptions(config, log);
     const detector = await createDetector(config, load);
     const heads: Partial<Record<HeadTask, ClassifierHead>> = {};
+    let engine: HeadsEngine;
     try {
-      // Both heads are loaded even when one is disabled, so it can be switched on at run time.
-      heads.emotion = await ClassifierHead.load('emotion', config['emotion.model'], load);
-      heads.gender = await ClassifierHead.load('gender', config['gender.model'], load);
+      // Only the enabled heads: a disabled head's model is not needed (see configRefusal).
+      for (const task of ['emotion', 'gender'] as const) {
+        if (config[`${task}.enabled`]) heads[task] = await ClassifierHead.load(task, config[`${task}.model`], load);
+      }
+      engine = createHeadsEngine(heads, config, log);
     } catch (error) {
       heads.emotion?.dispose();
+      heads.gender?.dispose();
       detector.dispose?.();
       throw error;
     }
-    return new FacePipeline(config, detector, heads, backend, log);
+    return new FacePipeline(config, detector, heads, backend, engine, log);
   }
 
-  /** Find faces; boxes in frame pixels, sorted left to right. */
-  detect(gray: Mat, bgr: Mat | undefined): { boxes: (Box & { score: number })[]; scale: number } {
-    const c = this.config;
-    const longest = Math.max(gray.cols, gray.rows);
-    const scale = Math.min(c['detector.scale'], c['detector.max_side'] / longest);
-    const small = scale < 1 ? gray.resize(Math.max(1, Math.round(gray.rows * scale)), Math.max(1, Math.round(gray.cols * scale)), 0, 0, cv.INTER_AREA) : gray;
-    const smallBgr = bgr && scale < 1 ? bgr.resize(small.rows, small.cols, 0, 0, cv.INTER_AREA) : bgr;
-    const limits = { minSize: Math.round(c['detector.min_face_size'] * scale), maxSize: Math.round(c['detector.max_face_size'] * scale) };
-    const found = this.detector.detect(small, smallBgr, c, limits);
-    const boxes = found
-      .map((d) => {
-        const f = scale < 1 ? 1 / scale : 1;
-        const x = Math.max(0, Math.round(d.x * f));
-        const y = Math.max(0, Math.round(d.y * f));
-        const width = Math.min(gray.cols - x, Math.round(d.width * f));
-        const height = Math.min(gray.rows - y, Math.round(d.height * f));
-        return { x, y, width, height, score: d.score };
-      })
-      .filter((b) => b.width > 0 && b.height > 0)
-      .filter((b) => (c['detector.min_face_size'] === 0 || Math.max(b.width, b.height) >= c['detector.min_face_size']) && (c['detector.max_face_size'] === 0 || Math.min(b.width, b.height) <= c['detector.max_face_size']))
-      .sort((a, b) => a.x - b.x || a.y - b.y);
-    return { boxes, scale };
+  /** The inference path of the heads, as the log, bench and diagnostics report it. */
+  get inferenceName(): string {
+    return this.engine.label;
+  }
+
+  /** Every face of the frame (a full scan); boxes in frame pixels, sorted left to right. */
+  detect(gray: Mat, bgr: Mat | undefined): { boxes: ScoredBox[]; scale: number } {
+    this.checkAlive();
+    return scanFrame(this.detector, gray, bgr, this.config);
   }
 
   /** The crops `task`'s head takes from a gray frame for these face boxes, with the configured offsets. */
@@ -123,51 +166,73 @@ export class FacePipeline {
     return headCrops(gray, boxes, head, this.config[`${task}.offsets`], this.config['crop.offset_unit'] as OffsetUnit);
   }
 
-  /** Classify given face boxes of a frame: one batched call per enabled head. */
-  classify(gray: Mat, boxes: readonly (Box & { score: number })[], timings: StageTimings): FaceResult[] {
-    const c = this.config;
-    const faces: FaceResult[] = boxes.map((b, id) => ({ id, box: { x: b.x, y: b.y, width: b.width, height: b.height }, score: b.score }));
-    if (faces.length === 0) return faces;
+  /**
+   * Both heads' raw answers for the given face boxes: the enabled heads' batches go to the engine in
+   * one call when it combines heads (onnxruntime; timed as the `heads` stage), else in one call per
+   * head (the `emotion` and `gender` stages).
+   */
+  classify(gray: Mat, boxes: readonly Box[], clock: StageClock): Partial<Record<HeadTask, Classification[]>> {
+    this.checkAlive();
+    if (boxes.length === 0) return {};
+    const inputs: HeadInputs = {};
+    clock.skip();
     for (const task of ['emotion', 'gender'] as const) {
-      const head = this.heads[task];
-      if (!head || !c[`${task}.enabled`]) continue;
-      let t = performance.now();
-      const inputs = this.crops(gray, boxes, task).map((crop) => crop.input);
-      timings.cropMs += performance.now() - t;
-      t = performance.now();
-      head.predict(inputs).forEach((answer, i) => (faces[i]![task] = answer));
-      timings[task === 'emotion' ? 'emotionMs' : 'genderMs'] = performance.now() - t;
+      if (this.heads[task] && this.config[`${task}.enabled`]) inputs[task] = this.crops(gray, boxes, task).map((crop) => crop.input);
     }
-    return faces;
+    clock.lap('crop');
+    if (this.engine.combined) {
+      const answers = this.engine.classify(inputs);
+      clock.lap('heads');
+      return answers;
+    }
+    const answers: Partial<Record<HeadTask, Classification[]>> = {};
+    for (const task of Object.keys(inputs) as HeadTask[]) {
+      answers[task] = this.engine.classify({ [task]: inputs[task] })[task];
+      clock.lap(task);
+    }
+    return answers;
   }
 
   /**
-   * Process one frame: 8-bit, 1 (gray), 3 (BGR, or RGB with colorOrder 'rgb') or 4 channels.
+   * Process one photo (or any frame on its own): a full-frame scan, both heads. 8-bit, 1 (gray), 3
+   * (BGR, or RGB with colorOrder 'rgb') or 4 channels. Each face gets a new track id.
    */
   process(frame: Mat, colorOrder: ColorOrder = 'bgr'): FrameResult {
-    const start = performance.now();
-    if (frame.empty || frame.rows === 0 || frame.cols === 0) throw new ImageError('frame', 'is empty');
-    if (frame.depth !== cv.CV_8U) throw new ImageError('frame', 'must be 8-bit');
-    const bgr = frame.channels === 1 ? undefined : toBgr(frame, colorOrder);
-    const gray = bgr ? bgr.cvtColor(cv.COLOR_BGR2GRAY) : frame;
-    const timings: StageTimings = { detectMs: 0, cropMs: 0, emotionMs: 0, genderMs: 0, totalMs: 0 };
-    let t = performance.now();
+    this.checkAlive();
+    const clock = new StageClock();
+    const prepared = new PreparedFrame(frame, colorOrder);
+    const gray = prepared.gray;
+    const bgr = this.detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
+    clock.lap('convert');
     const { boxes, scale } = this.detect(gray, bgr);
-    timings.detectMs = performance.now() - t;
-    const faces = this.classify(gray, boxes, timings);
-    timings.totalMs = performance.now() - start;
+    clock.lap('detect');
+    const answers = this.classify(gray, boxes, clock);
+    const tracks = new FaceTracker({ confirmFrames: 1 }).update(boxes).assigned;
+    const faces = boxes.map((b, i): FaceResult => {
+      const raw = { emotion: answers.emotion?.[i], gender: answers.gender?.[i] };
+      return { id: i, trackId: tracks[i]!.id, confirmed: true, box: { x: b.x, y: b.y, width: b.width, height: b.height }, score: b.score, ...raw, raw };
+    });
+    const timings = clock.finish();
     this.log.debug({ faces: faces.length, width: frame.cols, height: frame.rows, ...roundTimings(timings) }, 'frame processed');
-    return { width: frame.cols, height: frame.rows, detectionScale: scale, faces, timings };
+    return { width: frame.cols, height: frame.rows, detectionScale: scale, detection: 'full', faces, droppedTracks: [], timings, prepared };
+  }
+
+  /**
+   * A stream of frames from one camera or video: detect-and-track (full scans at an interval, in the
+   * background, re-detection near each tracked face between them), stable track ids and per-face
+   * smoothing. Its `process` must be awaited before the next frame is given.
+   */
+  stream(): FaceStream {
+    this.checkAlive();
+    return new FaceStream(this, this.log);
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.engine.dispose();
     this.heads.emotion?.dispose();
     this.heads.gender?.dispose();
     this.detector.dispose?.();
   }
-}
-
-export function roundTimings(t: StageTimings): StageTimings {
-  const r = (v: number): number => Math.round(v * 100) / 100;
-  return { detectMs: r(t.detectMs), cropMs: r(t.cropMs), emotionMs: r(t.emotionMs), genderMs: r(t.genderMs), totalMs: r(t.totalMs) };
 }

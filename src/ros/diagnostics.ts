@@ -31,7 +31,7 @@ export interface DiagnosticThresholds {
 }
 
 /** Per-stage times of one output frame, milliseconds. */
-export interface FrameTimes extends StageTimings {
+export interface FrameTimes extends Omit<StageTimings, 'cpuMs'> {
   /** Message -> Mat (decoding included). */
   convertMs: number;
   /** Arrival at the node -> publish. */

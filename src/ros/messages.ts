@@ -28,13 +28,17 @@ export interface RegionOfInterestMsg {
 export interface FaceClassificationMsg {
   box: RegionOfInterestMsg;
   id: number;
+  track_id: number;
+  track_confirmed: boolean;
   detection_score: number;
   emotion: string;
   emotion_confidence: number;
   emotion_scores: number[];
+  emotion_raw_scores: number[];
   gender: string;
   gender_confidence: number;
   gender_scores: number[];
+  gender_raw_scores: number[];
 }
 
 /** face_classification/msg/FaceClassificationArray */
@@ -97,13 +101,17 @@ export function resultToMessage(result: FrameResult, context: ResultContext): Fa
       return {
         box: { x_offset: face.box.x, y_offset: face.box.y, width: face.box.width, height: face.box.height, do_rectify: false },
         id: face.id,
+        track_id: face.trackId,
+        track_confirmed: face.confirmed,
         detection_score: face.score,
         emotion: emotion.label,
         emotion_confidence: emotion.confidence,
         emotion_scores: emotion.scores,
+        emotion_raw_scores: head(face.raw.emotion).scores,
         gender: gender.label,
         gender_confidence: gender.confidence,
         gender_scores: gender.scores,
+        gender_raw_scores: head(face.raw.gender).scores,
       };
     }),
     emotion_classes: [...context.emotionClasses],

@@ -4,6 +4,7 @@
  * 1 Hz /diagnostics. The pipeline itself knows nothing of ROS; this class only adapts.
  */
 import { FacePipeline, type FrameResult } from '../pipeline/pipeline.js';
+import type { FaceStream } from '../pipeline/stream.js';
 import { annotate } from '../vision/draw.js';
 import { errorMessage, ImageError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -15,6 +16,8 @@ import { LatestFrame } from './latest_frame.js';
 import { FrameStats, diagnosticStatus, thresholdsFrom, DiagnosticLevel } from './diagnostics.js';
 import { declareParameters, watchParameters, type Settings } from './parameter_server.js';
 import { RateGate, explanationFrame } from './gbp_publisher.js';
+import { createStandardOutputs } from './outputs/create.js';
+import type { FrameOutput } from './outputs/frame_output.js';
 import type { RclLifecycleNode, RclLifecyclePublisher, RclNode, RclPublisher, RclSubscription, RclTimer, Rclnodejs } from './rclnodejs_api.js';
 
 interface Job {
@@ -36,6 +39,10 @@ export class FaceClassificationCore {
   settings: Settings;
   pipeline: FacePipeline | undefined;
   private outputs: Outputs | undefined;
+  /** vision_msgs and REP-155 outputs, as the parameters and installed packages allow. */
+  private standard: FrameOutput | undefined;
+  /** Detect-and-track over the input's frames; made at the first frame, ended at deactivate. */
+  private stream: FaceStream | undefined;
   /** The outputs of a lifecycle node, switched on and off with its state. */
   private managed: RclLifecyclePublisher[] = [];
   private subscription: RclSubscription | undefined;
@@ -54,7 +61,10 @@ export class FaceClassificationCore {
     private readonly log: Logger,
   ) {
     this.settings = declareParameters(rcl, node);
-    watchParameters(node, () => this.settings, (next) => this.applySettings(next), log);
+    watchParameters(node, () => this.settings, (next) => this.applySettings(next), log, (next) => {
+      const refusal = this.pipeline?.configRefusal(next.config);
+      return refusal && `${refusal.key} ${refusal.reason}`;
+    });
     // `image` is remappable; the compressed topic hangs under the remapped name, as image_transport does.
     const base = node.resolveTopicName('image');
     this.inputTopic = this.settings.ros['image_transport'] === 'compressed' ? `${base}/compressed` : base;
@@ -89,6 +99,8 @@ export class FaceClassificationCore {
       return publisher;
     };
     this.outputs = { faces: create(FACE_CLASSIFICATION_ARRAY_TYPE, '~/faces'), debug: create(IMAGE, '~/debug_image'), gbp: create(IMAGE, '~/gbp_image') };
+    const labels = (): Partial<Record<HeadTask, readonly string[]>> => ({ emotion: this.pipeline?.heads.emotion?.labels, gender: this.pipeline?.heads.gender?.labels });
+    this.standard = createStandardOutputs({ rcl: this.rcl, node: this.node, ros: this.settings.ros, managed: { create, destroy: (p) => this.node.destroyPublisher(p) }, labels, scoreIsProbability: this.settings.config['detector.type'] === 'yunet', log: this.log });
   }
 
   /** Subscribe to the input and start working. */
@@ -109,6 +121,10 @@ export class FaceClassificationCore {
   /** Stop taking frames; a frame in work finishes but is not published by a deactivated lifecycle publisher. */
   deactivate(): void {
     this.active = false;
+    // The tracks end here: a later activation starts new ones.
+    this.stream?.dispose();
+    this.stream = undefined;
+    this.standard?.reset();
     for (const publisher of this.managed) publisher.deactivate();
     if (this.subscription) this.node.destroySubscription(this.subscription);
     this.subscription = undefined;
@@ -119,6 +135,8 @@ export class FaceClassificationCore {
   cleanup(): void {
     this.deactivate();
     if (this.outputs) for (const publisher of Object.values(this.outputs)) this.node.destroyPublisher(publisher);
+    this.standard?.destroy();
+    this.standard = undefined;
     this.outputs = undefined;
     this.managed = [];
     const pipeline = this.pipeline;
@@ -152,7 +170,7 @@ export class FaceClassificationCore {
     }
   }
 
-  private work(job: Job): void {
+  private async work(job: Job): Promise<void> {
     const pipeline = this.pipeline;
     const outputs = this.outputs;
     if (!this.active || !pipeline || !outputs) return;
@@ -163,11 +181,14 @@ export class FaceClassificationCore {
     try {
       frame = job.compressed ? compressedMessageToMat(job.message as CompressedImageMessageLike, this.inputTopic) : imageMessageToMat(job.message as ImageMessageLike, this.inputTopic);
       const convertMs = performance.now() - t0;
-      result = pipeline.process(frame.mat, frame.colorOrder);
+      result = await (this.stream ??= pipeline.stream()).process(frame.mat, frame.colorOrder);
+      // Deactivated while the frame was in work: its tracks are gone, publish nothing.
+      if (!this.active) return;
       const latencyMs = performance.now() - job.arrival;
       outputs.faces.publish(resultToMessage(result, { header, latencyMs, emotionClasses: pipeline.heads.emotion?.labels ?? [], genderClasses: pipeline.heads.gender?.labels ?? [] }));
-      this.stats.output({ ...result.timings, convertMs, latencyMs });
-      this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, convertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
+      this.standard?.publish(result, header);
+      this.stats.output({ ...result.timings, convertMs: convertMs + result.timings.convertMs, latencyMs });
+      this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, messageConvertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
     } catch (error) {
       const reason = errorMessage(error);
       this.stats.error(reason);

@@ -55,15 +55,18 @@ export function declareParameters(rcl: Rclnodejs, node: RclNode): Settings {
 
 /**
  * Accept or reject set-parameters requests; accepted changes go to `listener` before ROS stores
- * them. Read-only parameters are refused by rclnodejs itself.
+ * them. Read-only parameters are refused by rclnodejs itself; `veto` may refuse a valid change with a reason.
  */
-export function watchParameters(node: RclNode, current: () => Settings, listener: ChangeListener, log: Logger): void {
+export function watchParameters(node: RclNode, current: () => Settings, listener: ChangeListener, log: Logger, veto: (next: Settings) => string | undefined = () => undefined): void {
   node.addOnSetParametersCallback((parameters) => {
     const { config, ros } = current();
-    const result = validateParameterChanges(
+    let result = validateParameterChanges(
       parameters.map((p) => ({ name: p.name, type: p.type, value: p.value })),
       { current: { ...config, ...ros } },
     );
+    // What the running pipeline cannot take (a head switched on whose model was not loaded).
+    const vetoed = result.successful ? veto(applyChanges(config, ros, result.changes)) : undefined;
+    if (vetoed) result = { successful: false, reason: vetoed, changes: {} };
     if (!result.successful) {
       log.warn({ parameters: parameters.map((p) => p.name), reason: result.reason }, 'parameter change rejected');
       return { successful: false, reason: result.reason };

@@ -5,7 +5,7 @@
  */
 import { SCHEMA, type Config, type ConfigKey, type Setting } from '../config/schema.js';
 import { ROS_SCHEMA, type RosConfig, type RosKey } from '../config/ros_schema.js';
-import { validateValue } from '../config/validate.js';
+import { checkConsistency, validateValue } from '../config/validate.js';
 import { errorMessage } from '../errors.js';
 
 /** rcl_interfaces/msg/ParameterType values. */
@@ -172,6 +172,14 @@ export function validateParameterChanges(parameters: readonly ParameterLike[], o
   const warn = merged['diagnostics.latency_warn_ms'];
   const err = merged['diagnostics.latency_error_ms'];
   if (typeof warn === 'number' && typeof err === 'number' && err > 0 && warn > err) reasons.push(`diagnostics.latency_warn_ms (${warn}) must not exceed diagnostics.latency_error_ms (${err})`);
+  // The core's rules between settings (face size limits, offsets that make no sense for their unit).
+  if (reasons.length === 0 && (options.current || options.startup)) {
+    try {
+      checkConsistency(merged as unknown as Config);
+    } catch (error) {
+      reasons.push(errorMessage(error).replace(/^config /, ''));
+    }
+  }
   if (reasons.length) return { successful: false, reason: reasons.join('; '), changes: {} };
   return { successful: true, reason: '', changes };
 }

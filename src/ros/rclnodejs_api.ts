@@ -76,6 +76,8 @@ export interface RclNode {
   destroy(): void;
   resolveTopicName(topic: string, onlyExpand?: boolean): string;
   countSubscribers(topic: string): number;
+  countPublishers(topic: string): number;
+  getTopicNamesAndTypes(): { name: string; types: string[] }[];
   createPublisher(typeClass: string, topic: string, options?: RclPublisherOptions): RclPublisher;
   destroyPublisher(publisher: RclPublisher): void;
   createSubscription(typeClass: string, topic: string, options: RclSubscriptionOptions, callback: (message: unknown) => void): RclSubscription;
@@ -121,7 +123,7 @@ export interface RclQoSConstructor {
   readonly profileSensorData: string;
   readonly HistoryPolicy: { RMW_QOS_POLICY_HISTORY_KEEP_LAST: number };
   readonly ReliabilityPolicy: { RMW_QOS_POLICY_RELIABILITY_RELIABLE: number; RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT: number };
-  readonly DurabilityPolicy: { RMW_QOS_POLICY_DURABILITY_VOLATILE: number };
+  readonly DurabilityPolicy: { RMW_QOS_POLICY_DURABILITY_VOLATILE: number; RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL: number };
 }
 
 export interface Rclnodejs {

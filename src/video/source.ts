@@ -55,14 +55,24 @@ export class VideoSource {
   }
 }
 
+/** Output containers VideoSink writes, by extension, with their codec. */
+const CODECS: Record<string, string> = { '.avi': 'MJPG', '.mp4': 'mp4v' };
+
+/** The codec for an output file's extension, or undefined when VideoSink cannot write it. */
+export function videoCodec(file: string): string | undefined {
+  const dot = file.lastIndexOf('.');
+  return dot > file.lastIndexOf('/') ? CODECS[file.slice(dot).toLowerCase()] : undefined;
+}
+
+export const VIDEO_OUTPUT_HINT = 'output must end in .avi (MJPG) or .mp4 (mp4v)';
+
 /** An annotated video written with OpenCV's VideoWriter; the codec follows the file's extension. */
 export class VideoSink {
   private constructor(private readonly writer: InstanceType<typeof cv.VideoWriter>) {}
 
   static open(file: string, fps: number, width: number, height: number): VideoSink {
-    const extension = file.toLowerCase().split('.').pop();
-    const codec = extension === 'mp4' ? 'mp4v' : extension === 'avi' ? 'MJPG' : undefined;
-    if (!codec) throw new VideoError(file, 'output must end in .avi (MJPG) or .mp4 (mp4v)');
+    const codec = videoCodec(file);
+    if (!codec) throw new VideoError(file, VIDEO_OUTPUT_HINT);
     try {
       return new VideoSink(new cv.VideoWriter(file, cv.VideoWriter.fourcc(codec), fps, new cv.Size(width, height), true));
     } catch (error) {

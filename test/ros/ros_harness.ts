@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { RclNode, RclPublisher, RclSubscription, Rclnodejs } from '../../src/ros/rclnodejs_api.js';
+import type { RclNode, RclPublisher, RclQoS, RclSubscription, Rclnodejs } from '../../src/ros/rclnodejs_api.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** The shared test data and weights (../shared beside the checkout, or FACE_CLASSIFICATION_SHARED). */
@@ -137,9 +137,9 @@ export class TestClient {
     this.node.spin();
   }
 
-  subscribe(type: string, topic: string): void {
+  subscribe(type: string, topic: string, qos?: RclQoS): void {
     this.received.set(topic, []);
-    this.subscriptions.push(this.node.createSubscription(type, topic, { enableTypedArray: true }, (msg) => this.received.get(topic)!.push(msg as StampedMsg)));
+    this.subscriptions.push(this.node.createSubscription(type, topic, { enableTypedArray: true, ...(qos ? { qos } : {}) }, (msg) => this.received.get(topic)!.push(msg as StampedMsg)));
   }
 
   publisher(type: string, topic: string): RclPublisher {

@@ -1,115 +1,93 @@
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { PIPELINE_HELP, PIPELINE_OPTIONS, configFromFlags } from '../common.js';
-import { FacePipeline, type StageTimings } from '../../pipeline/pipeline.js';
-import { readColor } from '../../vision/image.js';
-import { cv, type Mat } from '../../vision/opencv.js';
 import { sharedDir } from '../../paths.js';
 import { ImageError } from '../../errors.js';
-import { timeExplanations } from '../../explain/timing.js';
+import { runBench, type BenchReport } from '../../bench/run.js';
 
-export interface Summary {
-  median: number;
-  p95: number;
-  mean: number;
+const SIZES: Record<string, [number, number]> = { vga: [640, 480], '720p': [1280, 720], '1080p': [1920, 1080] };
+
+function parseSize(text: string): [number, number] {
+  const named = SIZES[text];
+  if (named) return named;
+  const match = /^(\d+)x(\d+)$/.exec(text);
+  if (!match) throw new UsageError(`--size must be WIDTHxHEIGHT (e.g. 640x480) or one of ${Object.keys(SIZES).join(', ')}; got ${JSON.stringify(text)}`);
+  const [w, h] = [Number(match[1]), Number(match[2])];
+  if (w < 64 || h < 64 || w > 8192 || h > 8192) throw new UsageError(`--size must be between 64x64 and 8192x8192; got ${text}`);
+  return [w, h];
 }
 
-const round2 = (v: number): number => Math.round(v * 100) / 100;
-
-export function summarize(values: number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const round = (v: number): number => Math.round(v * 100) / 100;
-  return { median: round(at(0.5)), p95: round(at(0.95)), mean: round(values.reduce((a, b) => a + b, 0) / values.length) };
+function positiveInteger(raw: unknown, flag: string, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer of at least ${min}; got ${JSON.stringify(raw)}`);
+  return n;
 }
 
-/** A VGA frame (the paper's webcam size) with the test photo centred in it. */
-function vgaFrame(file: string): Mat {
-  const photo = readColor(file);
-  const scale = Math.min(640 / photo.cols, 480 / photo.rows);
-  const fitted = photo.resize(Math.round(photo.rows * scale), Math.round(photo.cols * scale));
-  const canvas = new cv.Mat(480, 640, cv.CV_8UC3, [0, 0, 0]);
-  fitted.copyTo(canvas.getRegion(new cv.Rect(Math.floor((640 - fitted.cols) / 2), Math.floor((480 - fitted.rows) / 2), fitted.cols, fitted.rows)));
-  return canvas;
+/** The report as a few readable lines, for a terminal (--json gives the whole object). */
+function summaryLines(r: BenchReport): string[] {
+  const s = r.setup;
+  const stage = (name: string): string => `${name} ${r.stages[name]?.p50_ms ?? 0}/${r.stages[name]?.cpu_ms_mean ?? 0}`;
+  return [
+    `${s.mode} ${s.size}, faces ${s.faces}, ${s.frames} frames; ${s.detector}, ${s.inference}; ${s.machine.cpus} cpus (${s.machine.cpu_model}), load ${s.machine.load_avg_1m}`,
+    `frame p50 ${r.frame.p50_ms} ms, p95 ${r.frame.p95_ms}, p99 ${r.frame.p99_ms}; cpu ${r.frame.cpu_ms_per_frame} ms/frame; ${r.frame.fps} fps, ${r.frame.faces_per_s} faces/s`,
+    `stages (p50 wall ms / mean cpu ms): ${['convert', 'detect', 'crop', 'heads', 'emotion', 'gender', 'annotate', 'message'].map(stage).join(', ')}`,
+    `detection: ${r.detection.full_scan_frames} full-scan frames, ${r.detection.tracked_frames} tracked; ${r.detection.faces_per_frame} faces/frame of ${r.detection.expected_faces_per_frame} pasted`,
+    `heads (both): ${r.heads.batch1_ms_per_face} ms/face at batch 1, ${r.heads.batch8_ms_per_face} at batch 8${r.gbp ? `; gbp ${r.gbp.batch1_ms_per_face} ms/face` : ''}`,
+    `memory: rss ${r.memory.rss_mb_before} -> ${r.memory.rss_mb_after} MB (peak ${r.memory.peak_rss_mb}); tensors ${r.memory.tensors_before} -> ${r.memory.tensors_after}`,
+  ];
 }
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'measure per-stage latency, head throughput and memory on this machine',
-  usage: '[IMAGE] [--frames N] [options]',
-  details: 'Runs the pipeline on a 640x480 frame (default: the astronaut test photo) and each head on batches of 1 and 8.\nPrints one JSON report; the paper ran ~50 ms per frame on a laptop CPU.',
-  options: { ...PIPELINE_OPTIONS, frames: { type: 'string' } },
-  help: { ...PIPELINE_HELP, frames: 'frames to time after 5 warm-up frames (default 100)' },
+  summary: 'measure the whole pipeline per stage (wall and CPU), end to end, and memory on this machine',
+  usage: '[IMAGE] [--frames N] [--size 640x480|1280x720|WxH] [--faces K] [--video] [--rate HZ] [--gbp] [--json] [options]',
+  details: [
+    'Frames are built from the real test photos (../shared/testdata/photos): without --faces, IMAGE (default: the astronaut)',
+    'letterboxed into the frame; with --faces K, K real faces pasted at different places and sizes on a face-free photo background.',
+    'Every frame is a new image. --video runs a sequence in which the faces move and scale smoothly, as from a camera, through',
+    'detect-and-track (the node\'s way); the first face leaves and comes back, and later faces enter during the sequence.',
+    'Without --video each frame is processed on its own with a full-frame scan (the photo path).',
+    'Prints a summary, or with --json one JSON object (fields in README.md, "Benchmark").',
+  ].join('\n'),
+  options: { ...PIPELINE_OPTIONS, frames: { type: 'string' }, warmup: { type: 'string' }, size: { type: 'string' }, faces: { type: 'string' }, video: { type: 'boolean' }, rate: { type: 'string' }, gbp: { type: 'boolean' }, json: { type: 'boolean' } },
+  help: {
+    ...PIPELINE_HELP,
+    frames: 'frames to time after the warm-up (default 300)',
+    warmup: 'frames run before timing starts (default 20)',
+    size: 'frame size WxH, or vga, 720p, 1080p (default 640x480)',
+    faces: 'number of real faces pasted into each frame (default: the photo itself)',
+    video: 'a moving sequence through detect-and-track, as the node runs',
+    rate: 'pace frames like a camera at this rate in Hz (default: back to back)',
+    gbp: 'also time guided backpropagation per face (the gbp_image topic)',
+    json: 'print one JSON object instead of the summary',
+  },
   async run(values, positionals, context) {
-    const frames = Number(values['frames'] ?? 100);
-    if (!Number.isInteger(frames) || frames < 1) throw new UsageError('--frames must be a positive integer');
+    if (positionals.length > 1) throw new UsageError('give at most one IMAGE');
+    const [width, height] = parseSize((values['size'] as string | undefined) ?? '640x480');
     const shared = sharedDir();
-    const image = positionals[0] ?? (shared ? path.join(shared, 'testdata', 'photos', 'skimage_astronaut.png') : undefined);
-    if (!image) throw new ImageError('(none)', 'give an IMAGE to benchmark on (the default test photo lives in ../shared)');
-    const config = configFromFlags(values);
-    const pipeline = await FacePipeline.create(config, { log: context.log });
-    const frame = vgaFrame(image);
-    for (let i = 0; i < 5; i++) pipeline.process(frame);
-    const tensorsBefore = tf.memory().numTensors;
-    const rssBefore = process.memoryUsage().rss;
-    const stages: Record<keyof StageTimings, number[]> = { detectMs: [], cropMs: [], emotionMs: [], genderMs: [], totalMs: [] };
-    let faces = 0;
-    for (let i = 0; i < frames; i++) {
-      const result = pipeline.process(frame);
-      faces = result.faces.length;
-      for (const key of Object.keys(stages) as (keyof StageTimings)[]) stages[key].push(result.timings[key]);
-    }
-    const heads: Record<string, Record<string, Summary & { perFaceMs: number }>> = {};
-    for (const [task, head] of Object.entries(pipeline.heads)) {
-      heads[task] = {};
-      const face = new Float32Array(head.inputHeight * head.inputWidth).fill(0.1);
-      for (const batch of [1, 8]) {
-        const inputs = Array.from({ length: batch }, () => face);
-        head.predict(inputs);
-        const times: number[] = [];
-        for (let i = 0; i < 50; i++) {
-          const t = performance.now();
-          head.predict(inputs);
-          times.push(performance.now() - t);
-        }
-        const s = summarize(times);
-        heads[task]![`batch${batch}`] = { ...s, perFaceMs: Math.round((s.median / batch) * 100) / 100 };
-      }
-    }
-    // Guided backpropagation on the real face of the frame, the cost of the ROS gbp_image topic.
-    const explain: Record<string, unknown> = {};
-    const emotionHead = pipeline.heads.emotion;
-    const gray = frame.cvtColor(cv.COLOR_BGR2GRAY);
-    const { boxes } = pipeline.detect(gray, frame);
-    if (emotionHead && boxes.length > 0) {
-      const face = pipeline.crops(gray, boxes.slice(0, 1), 'emotion').map((crop) => crop.input);
-      for (const method of ['gbp', 'gradcam'] as const) {
-        const [one, eight] = timeExplanations(emotionHead, face, [1, 8], { method });
-        explain[method] = { batch1Ms: round2(one!.perFaceMs), batch8PerFaceMs: round2(eight!.perFaceMs) };
-      }
-    }
-    const report = {
-      backend: pipeline.backend,
-      detector: config['detector.type'],
-      image: path.basename(image),
-      frame: '640x480',
+    const photosDir = shared ? path.join(shared, 'testdata', 'photos') : undefined;
+    if (!photosDir && !positionals[0]) throw new ImageError('(none)', 'give an IMAGE to benchmark on (the default test photos live in ../shared)');
+    const faces = values['faces'] === undefined ? undefined : positiveInteger(values['faces'], 'faces', 1);
+    const rate = values['rate'] === undefined ? 0 : Number(values['rate']);
+    if (!(rate >= 0 && rate <= 1000)) throw new UsageError(`--rate must be a number of Hz between 0 and 1000; got ${JSON.stringify(values['rate'])}`);
+    const report = await runBench({
+      image: positionals[0],
+      photosDir: photosDir ?? path.dirname(path.resolve(positionals[0]!)),
+      frames: positiveInteger(values['frames'], 'frames', 300),
+      warmup: positiveInteger(values['warmup'], 'warmup', 20, 0),
+      width,
+      height,
       faces,
-      frames,
-      stagesMs: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k.replace(/Ms$/, ''), summarize(v)])),
-      fps: Math.round((1000 / summarize(stages.totalMs).median) * 10) / 10,
-      heads,
-      explain,
-      memory: {
-        rssMB: Math.round(process.memoryUsage().rss / 1e6),
-        rssGrowthMB: Math.round((process.memoryUsage().rss - rssBefore) / 1e6),
-        tensorsBefore,
-        tensorsAfter: tf.memory().numTensors,
-      },
-    };
-    context.emit(report);
-    pipeline.dispose();
+      video: Boolean(values['video']),
+      rateHz: rate,
+      gbp: Boolean(values['gbp']),
+      config: configFromFlags(values),
+      log: context.log,
+    });
+    if (values['json']) context.emit(report);
+    else for (const line of summaryLines(report)) process.stdout.write(`${line}\n`);
     return 0;
   },
 };

@@ -1,39 +1,35 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from '../command.js';
-import { PIPELINE_HELP, PIPELINE_OPTIONS, configFromFlags, expandImageInputs } from '../common.js';
+import { PIPELINE_HELP, PIPELINE_OPTIONS, configFromFlags, expandImageInputs, imageOptions } from '../common.js';
+import { OutputNames, ensureFolder } from '../output_paths.js';
 import { FacePipeline } from '../../pipeline/pipeline.js';
 import { readColor, writeImage } from '../../vision/image.js';
 import { annotate } from '../../vision/draw.js';
 import { frameJson } from './results.js';
 
-/** Where the annotated copy of `file` goes: same name, PNG, in `outDir`. */
-export function annotatedPath(outDir: string, file: string): string {
-  return path.join(outDir, `${path.basename(file, path.extname(file))}.annotated.png`);
-}
-
 export const detectCommand: Command = {
   name: 'detect',
   summary: 'find faces in photos, classify emotion and gender, write annotated images',
   usage: '[options] IMAGE|FOLDER...',
-  details: 'Prints one JSON line per image: {file, width, height, faces: [{id, box: {x,y,width,height}, score, emotion, gender}], timings}.\nWith --out DIR, writes DIR/<name>.annotated.png with boxes coloured by emotion.',
+  details: 'Prints one JSON line per image: {file, width, height, faces: [{id, box: {x,y,width,height}, score, emotion, gender}], timings}.\nWith --out DIR, writes DIR/<name>.annotated.png with boxes coloured by emotion; images from a FOLDER keep their\nsub-folder under DIR, and an input whose name another already took keeps its extension (gray.jpg.annotated.png).',
   options: { ...PIPELINE_OPTIONS, 'out': { type: 'string', short: 'o' }, 'json': { type: 'boolean' } },
   help: { ...PIPELINE_HELP, out: 'folder for annotated images', json: 'JSON lines on stdout (always printed; accepted for scripts that pass it)' },
+  interruptible: true,
   async run(values, positionals, context) {
     const config = configFromFlags(values);
     const files = expandImageInputs(positionals);
     const outDir = values['out'] as string | undefined;
-    if (outDir) fs.mkdirSync(outDir, { recursive: true });
+    if (outDir) ensureFolder('out', outDir);
+    const names = outDir ? new OutputNames(outDir) : undefined;
     const pipeline = await FacePipeline.create(config, { log: context.log });
     try {
-      for (const file of files) {
+      for (const { file, relative } of files) {
         if (context.interrupted.value) break;
         try {
-          const frame = readColor(file);
+          const frame = readColor(file, imageOptions(config));
           const result = pipeline.process(frame);
           const line: Record<string, unknown> = { file, ...frameJson(pipeline, result) };
-          if (outDir) {
-            const target = annotatedPath(outDir, file);
+          if (names) {
+            const target = `${names.base(relative)}.annotated.png`;
             writeImage(target, annotate(frame, result.faces));
             line['annotated'] = target;
           }

@@ -1,8 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { CliContext, Command } from '../command.js';
 import { UsageError } from '../command.js';
-import { PIPELINE_HELP, PIPELINE_OPTIONS, configFromFlags, expandImageInputs } from '../common.js';
+import { PIPELINE_HELP, PIPELINE_OPTIONS, configFromFlags, expandImageInputs, imageOptions } from '../common.js';
+import { OutputNames, ensureFolder } from '../output_paths.js';
+import type { ReadImageOptions } from '../../vision/image.js';
+import type { Config } from '../../config/schema.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
 import { ClassifierHead, headLoadOptions, type HeadTask } from '../../models/classifier.js';
 import { FacePipeline } from '../../pipeline/pipeline.js';
@@ -34,8 +35,10 @@ interface Settings {
   method: ExplainMethod;
   task: HeadTask;
   explain: ExplainOptions;
-  outDir: string | undefined;
+  /** Output names of this run (--out). */
+  names: OutputNames | undefined;
   json: boolean;
+  decode: ReadImageOptions;
 }
 
 function choice<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T {
@@ -43,19 +46,21 @@ function choice<T extends string>(flag: string, value: unknown, allowed: readonl
   return value as T;
 }
 
+const round = (v: number): number => Math.round(v * 1e6) / 1e6;
+
 /** 8 significant digits: below float32 resolution, a third of the length of a double's digits. */
 function compact(map: Float32Array): number[] {
   return Array.from(map, (v) => Number(v.toPrecision(8)));
 }
 
-function facesOfCrop(file: string, head: ClassifierHead): { faces: Face[]; frame: undefined } {
-  const gray = readGray(file);
+function facesOfCrop(file: string, head: ClassifierHead, decode: ReadImageOptions): { faces: Face[]; frame: undefined } {
+  const gray = readGray(file, decode);
   const box = { x: 0, y: 0, width: gray.cols, height: gray.rows };
   return { faces: [{ id: 0, box, region: box, input: faceInput(gray, head.inputHeight, head.inputWidth, head.scaling) }], frame: undefined };
 }
 
-function facesOfPhoto(file: string, pipeline: FacePipeline, head: ClassifierHead): { faces: Face[]; frame: Mat } {
-  const frame = readColor(file);
+function facesOfPhoto(file: string, pipeline: FacePipeline, head: ClassifierHead, decode: ReadImageOptions): { faces: Face[]; frame: Mat } {
+  const frame = readColor(file, decode);
   const gray = frame.cvtColor(cv.COLOR_BGR2GRAY);
   const { boxes } = pipeline.detect(gray, frame);
   const crops = pipeline.crops(gray, boxes, head.task);
@@ -64,34 +69,53 @@ function facesOfPhoto(file: string, pipeline: FacePipeline, head: ClassifierHead
 }
 
 /** Write a face's saliency and overlay images; returns their paths. */
-function writeFaceImages(outDir: string, stem: string, face: Face, explanation: Explanation, head: ClassifierHead): Record<string, string> {
-  const base = path.join(outDir, `${stem}.face${face.id}.${explanation.method}`);
+function writeFaceImages(stem: string, face: Face, explanation: Explanation, head: ClassifierHead): Record<string, string> {
+  const base = `${stem}.face${face.id}.${explanation.method}`;
   const files = { saliency: `${base}.saliency.png`, overlay: `${base}.overlay.png` };
   writeImage(files.saliency, enlarge(saliencyImage(explanation), FACE_IMAGE_ZOOM));
   writeImage(files.overlay, enlarge(overlayImage(explanation, face.input, head.scaling), FACE_IMAGE_ZOOM));
   return files;
 }
 
-function explainFile(file: string, faces: Face[], frame: Mat | undefined, head: ClassifierHead, settings: Settings, context: CliContext): void {
+function explainFile(file: string, relative: string, faces: Face[], frame: Mat | undefined, head: ClassifierHead, settings: Settings, context: CliContext): void {
   const explanations = explainFaces(head, faces.map((f) => f.input), settings.explain);
-  const stem = path.basename(file, path.extname(file));
+  // The output path without extension, unique in this run (a/face.jpg and b/face.jpg differ).
+  const stem = settings.names?.base(relative);
   explanations.forEach((explanation, i) => {
     const face = faces[i]!;
     const line: Record<string, unknown> = {
       file, face: face.id, box: face.box, region: face.region, method: explanation.method, rule: explanation.rule, head: head.task,
-      target: explanation.targetLabel, targetIndex: explanation.targetIndex, score: explanation.score,
+      target: explanation.targetLabel, targetIndex: explanation.targetIndex, score: explanation.score, probability: round(explanation.probability),
     };
-    if (settings.outDir) line['images'] = writeFaceImages(settings.outDir, stem, face, explanation, head);
+    if (stem) line['images'] = writeFaceImages(stem, face, explanation, head);
     if (settings.json) Object.assign(line, { width: explanation.width, height: explanation.height, map: compact(explanation.map) });
     context.emit(line);
   });
-  if (frame && settings.outDir) {
-    const pasted = faces.map((face, i) => ({ ...explanations[i]!, box: face.region, label: `${explanations[i]!.targetLabel} ${explanations[i]!.score.toFixed(2)}` }));
-    const target = path.join(settings.outDir, `${stem}.${settings.method}.png`);
+  if (frame && stem) {
+    // The number is the class's probability, as `detect` shows it ("p="; the JSON has the logit as score).
+    const pasted = faces.map((face, i) => ({ ...explanations[i]!, box: face.region, label: `${explanations[i]!.targetLabel} p=${explanations[i]!.probability.toFixed(2)}` }));
+    const target = `${stem}.${settings.method}.png`;
     writeImage(target, renderExplanationFrame(frame, pasted));
     context.log.info({ file, faces: faces.length, image: target }, 'explanation frame written');
   }
   if (frame && faces.length === 0) context.log.warn({ file }, 'no face found');
+}
+
+/**
+ * The head to explain: --head, else setting explain.head; a disabled head (--no-emotion) is refused
+ * when asked for by --head, and otherwise gives way to the other one.
+ */
+function explainedHead(flag: unknown, config: Config): HeadTask {
+  const heads = ['emotion', 'gender'] as const;
+  const enabled = heads.filter((t) => config[`${t}.enabled`]);
+  if (enabled.length === 0) throw new UsageError('both heads are disabled; nothing to explain');
+  if (flag !== undefined) {
+    const task = choice('head', flag, heads);
+    if (!enabled.includes(task)) throw new UsageError(`--head ${task}: the ${task} head is disabled (--no-${task} or ${task}.enabled: false)`);
+    return task;
+  }
+  const preferred = choice('head', config['explain.head'], heads);
+  return enabled.includes(preferred) ? preferred : enabled[0]!;
 }
 
 export const explainCommand: Command = {
@@ -101,7 +125,8 @@ export const explainCommand: Command = {
   details: [
     'Finds the faces of each photo (or, with --crops, takes each image as one face crop) and explains the',
     'head\'s class for each: the gradient of its pre-softmax score with respect to the preprocessed input.',
-    'Prints one JSON line per face: {file, face, box, region, method, rule, head, target, targetIndex, score};',
+    'Prints one JSON line per face: {file, face, box, region, method, rule, head, target, targetIndex, score (the',
+    'target\'s pre-softmax logit), probability (its softmax probability)}; the frame image labels show the probability as p=.',
     'with --json also {width, height, map}: the raw map, row-major, at the model\'s input size.',
     'With --out DIR writes per face <name>.face<i>.<method>.saliency.png and .overlay.png (4x enlarged) and',
     'per photo <name>.<method>.png, the photo with each map pasted into the region its face was cropped from.',
@@ -121,25 +146,26 @@ export const explainCommand: Command = {
   help: {
     ...PIPELINE_HELP,
     'method': 'gbp (guided backpropagation) | gradcam | guided-gradcam (default: setting explain.method, gbp)',
-    'head': 'emotion | gender (default: setting explain.head, emotion)',
-    'class': 'class to explain: top (the predicted one, default) or a label, e.g. happy',
+    'head': 'emotion | gender (default: setting explain.head, emotion; the other one when that head is disabled)',
+    'class': 'class to explain: top (the predicted one, default) or a label in any case, e.g. happy',
     'plain': 'plain ReLU backward rule: the true gradient instead of guided backpropagation',
     'out': 'folder for saliency, overlay and frame images',
     'json': 'add the raw map to each JSON line',
     'crops': 'each image is an already-cropped face (no detection)',
     'timing': 'measure warm explanation time per face for 1 and 8 faces',
   },
+  interruptible: true,
   async run(values, positionals, context) {
     const config = configFromFlags(values);
     const files = expandImageInputs(positionals);
     const method = choice('method', values['method'] ?? config['explain.method'], EXPLAIN_METHODS);
-    const task = choice('head', values['head'] ?? config['explain.head'], ['emotion', 'gender'] as const);
+    const task = explainedHead(values['head'], config);
     const outDir = values['out'] as string | undefined;
+    if (outDir) ensureFolder('out', outDir);
     const settings: Settings = {
-      method, task, outDir, json: values['json'] === true,
+      method, task, names: outDir ? new OutputNames(outDir) : undefined, json: values['json'] === true, decode: imageOptions(config),
       explain: { method, target: (values['class'] as string | undefined) ?? 'top', rule: values['plain'] ? 'plain' : 'guided' },
     };
-    if (outDir) fs.mkdirSync(outDir, { recursive: true });
     let pipeline: FacePipeline | undefined;
     let head: ClassifierHead;
     if (values['crops']) {
@@ -157,11 +183,11 @@ export const explainCommand: Command = {
         throw error;
       }
       const pool: Float32Array[] = [];
-      for (const file of files) {
+      for (const { file, relative } of files) {
         if (context.interrupted.value) break;
         try {
-          const { faces, frame } = pipeline ? facesOfPhoto(file, pipeline, head) : facesOfCrop(file, head);
-          explainFile(file, faces, frame, head, settings, context);
+          const { faces, frame } = pipeline ? facesOfPhoto(file, pipeline, head, settings.decode) : facesOfCrop(file, head, settings.decode);
+          explainFile(file, relative, faces, frame, head, settings, context);
           for (const face of faces) if (pool.length < TIMING_POOL) pool.push(face.input);
         } catch (error) {
           context.reportError(error);

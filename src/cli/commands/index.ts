@@ -7,6 +7,7 @@ import { videoCommand } from './video.js';
 import { benchCommand } from './bench.js';
 import { explainCommand } from './explain.js';
 import { trainCommand } from './train.js';
+import { exportCommand } from './export.js';
 
 /** Every sub-command, in the order --help lists them. */
-export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, explainCommand, evaluateCommand, trainCommand, benchCommand, modelsCommand];
+export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, explainCommand, evaluateCommand, trainCommand, benchCommand, exportCommand, modelsCommand];

@@ -27,13 +27,22 @@ export function frameJson(pipeline: FacePipeline, result: FrameResult): Record<s
     width: result.width,
     height: result.height,
     detectionScale: round(result.detectionScale),
-    faces: result.faces.map((f: FaceResult) => ({
-      id: f.id,
-      box: f.box,
-      score: round(f.score),
-      emotion: classificationJson(pipeline.heads.emotion?.labels ?? [], f.emotion),
-      gender: classificationJson(pipeline.heads.gender?.labels ?? [], f.gender),
-    })),
+    faces: result.faces.map((f: FaceResult) => {
+      const emotionLabels = pipeline.heads.emotion?.labels ?? [];
+      const genderLabels = pipeline.heads.gender?.labels ?? [];
+      const smoothed = f.emotion !== f.raw.emotion || f.gender !== f.raw.gender;
+      return {
+        id: f.id,
+        track_id: f.trackId,
+        confirmed: f.confirmed,
+        box: f.box,
+        score: round(f.score),
+        emotion: classificationJson(emotionLabels, f.emotion),
+        gender: classificationJson(genderLabels, f.gender),
+        // In a stream with smoothing on, emotion and gender are the track's smoothed answers; these are the frame's own.
+        ...(smoothed ? { raw: { emotion: classificationJson(emotionLabels, f.raw.emotion), gender: classificationJson(genderLabels, f.raw.gender) } } : {}),
+      };
+    }),
     timings: roundTimings(result.timings),
   };
 }

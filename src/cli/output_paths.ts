@@ -1,0 +1,70 @@
+/**
+ * Where the commands write their files (--out): a folder made safely, and output names that are
+ * unique within a run, so that a/face.jpg, b/face.jpg and face.png never write the same file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from './command.js';
+
+const code = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? String(error);
+
+/**
+ * Make the folder `dir` of option --`flag` (and its missing parents), one level at a time: Node's
+ * recursive mkdir spins forever where mkdir answers ENOENT for an existing parent (under /proc).
+ * Throws one UsageError naming the option and the reason.
+ */
+export function ensureFolder(flag: string, dir: string): void {
+  const absolute = path.resolve(dir);
+  const missing: string[] = [];
+  for (let at = absolute; ; ) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(at);
+    } catch (error) {
+      if (code(error) !== 'ENOENT' && code(error) !== 'ENOTDIR') throw new UsageError(`--${flag} ${dir}: cannot be used (${code(error)})`);
+      missing.unshift(at);
+      at = path.dirname(at);
+      continue;
+    }
+    if (!stat.isDirectory()) throw new UsageError(`--${flag} ${dir}: ${at === absolute ? '' : `${at} `}is a file, not a folder`);
+    break;
+  }
+  for (const folder of missing) {
+    try {
+      fs.mkdirSync(folder);
+    } catch (error) {
+      throw new UsageError(`--${flag} ${dir}: cannot create the folder ${folder} (${code(error)})`);
+    }
+  }
+  try {
+    fs.accessSync(absolute, fs.constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`--${flag} ${dir}: the folder is not writable (${code(error)})`);
+  }
+}
+
+/**
+ * Output names of one run. `base(relative)` gives the path, without extension, under the output
+ * folder for an input (`relative`: its path under the folder given on the command line, or its
+ * base name when the file was given itself): the input's path without extension, with the
+ * extension kept when another input already took that (gray.png, gray.jpg), then a counter.
+ * Callers add their suffixes (`.annotated.png`). A base is never given twice.
+ */
+export class OutputNames {
+  private readonly used = new Set<string>();
+
+  constructor(private readonly dir: string) {}
+
+  base(relative: string): string {
+    const extension = path.extname(relative);
+    const stem = relative.slice(0, relative.length - extension.length);
+    const candidates = [stem, relative];
+    for (let n = 2; candidates.every((c) => this.used.has(c)); n++) candidates.push(`${stem}-${n}`);
+    const chosen = candidates.find((c) => !this.used.has(c))!;
+    this.used.add(chosen);
+    const base = path.join(this.dir, chosen);
+    // Inputs from sub-folders keep their sub-folder under the (already checked) output folder.
+    fs.mkdirSync(path.dirname(base), { recursive: true });
+    return base;
+  }
+}

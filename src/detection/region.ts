@@ -1,0 +1,72 @@
+import { cv, type Mat } from '../vision/opencv.js';
+import { iou, type Box } from '../vision/crop.js';
+import type { Config } from '../config/schema.js';
+import type { Detection, FaceDetector } from './detector.js';
+import type { ScoredBox } from './frame_scan.js';
+
+/**
+ * Re-detection of a known face near where it is expected: the detector runs on a window around the
+ * predicted box, at the scales near its size only. With the cascade's own scale factor and
+ * neighbour count, the windows it tries there are the ones a full scan tries, so it finds the same
+ * face with nearly the same box, at a small fraction of a full scan's cost.
+ */
+
+/** The search window: the predicted box grown by `margin` of its size on each side, clipped. */
+export function searchWindow(predicted: Box, margin: number, width: number, height: number): Box {
+  const size = Math.max(predicted.width, predicted.height);
+  const grow = Math.round(size * margin);
+  const x0 = Math.max(0, Math.floor(predicted.x - grow));
+  const y0 = Math.max(0, Math.floor(predicted.y - grow));
+  const x1 = Math.min(width, Math.ceil(predicted.x + predicted.width + grow));
+  const y1 = Math.min(height, Math.ceil(predicted.y + predicted.height + grow));
+  return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
+}
+
+/** Face sizes searched for: the predicted size divided and multiplied by `range`. */
+export function sizeRange(predicted: Box, range: number): { minSize: number; maxSize: number } {
+  const size = Math.max(predicted.width, predicted.height);
+  return { minSize: Math.max(1, Math.floor(size / range)), maxSize: Math.ceil(size * range) };
+}
+
+/** Where and at which sizes to look for a face expected at `predicted`; undefined when there is no room. */
+function regionQuery(gray: Mat, predicted: Box, config: Config): { window: Box; rect: InstanceType<typeof cv.Rect>; limits: { minSize: number; maxSize: number } } | undefined {
+  const window = searchWindow(predicted, config['tracking.search_margin'], gray.cols, gray.rows);
+  if (window.width < 8 || window.height < 8) return undefined;
+  const limits = sizeRange(predicted, config['tracking.search_scale_range']);
+  const minSide = config['detector.min_face_size'];
+  const maxSide = config['detector.max_face_size'];
+  if (minSide > 0) limits.minSize = Math.max(limits.minSize, minSide);
+  if (maxSide > 0) limits.maxSize = Math.min(limits.maxSize, maxSide);
+  if (limits.minSize > limits.maxSize) return undefined;
+  return { window, rect: new cv.Rect(window.x, window.y, window.width, window.height), limits };
+}
+
+/** Of the candidates found in the window, the one that overlaps the prediction most, in frame pixels. */
+function closest(found: readonly Detection[], window: Box, predicted: Box): ScoredBox | undefined {
+  let best: ScoredBox | undefined;
+  let bestOverlap = -1;
+  for (const d of found) {
+    const box = { x: d.x + window.x, y: d.y + window.y, width: d.width, height: d.height, score: d.score };
+    const overlap = iou(box, predicted);
+    if (overlap > bestOverlap) [best, bestOverlap] = [box, overlap];
+  }
+  return best;
+}
+
+/**
+ * The face near `predicted` in this frame, in frame pixels, or undefined when the detector finds
+ * none there. Of several candidates the one that overlaps the prediction most is taken.
+ */
+export function detectNear(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, predicted: Box, config: Config): ScoredBox | undefined {
+  const query = regionQuery(gray, predicted, config);
+  if (!query) return undefined;
+  return closest(detector.detect(gray.getRegion(query.rect), bgr?.getRegion(query.rect), config, query.limits), query.window, predicted);
+}
+
+/** The same on the thread pool (where the detector has an asynchronous variant): several faces are searched for at once. */
+export async function detectNearAsync(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, predicted: Box, config: Config): Promise<ScoredBox | undefined> {
+  if (!detector.detectAsync) return detectNear(detector, gray, bgr, predicted, config);
+  const query = regionQuery(gray, predicted, config);
+  if (!query) return undefined;
+  return closest(await detector.detectAsync(gray.getRegion(query.rect), bgr?.getRegion(query.rect), config, query.limits), query.window, predicted);
+}

@@ -1,0 +1,198 @@
+import type { Mat } from '../vision/opencv.js';
+import type { ColorOrder } from '../vision/image.js';
+import { iou, type Box } from '../vision/crop.js';
+import type { Logger } from '../log.js';
+import type { Classification, HeadTask } from '../models/classifier.js';
+import { scanFrame, scanFrameAsync, type ScoredBox } from '../detection/frame_scan.js';
+import { detectNear, detectNearAsync } from '../detection/region.js';
+import { FaceTracker, predictBox, type Track } from '../tracking/tracker.js';
+import { ScoreSmoother, type SmoothingMethod } from '../tracking/smoothing.js';
+import { PreparedFrame } from './prepared_frame.js';
+import { StageClock, roundTimings } from './timing.js';
+import type { FacePipeline, FaceResult, FrameResult } from './pipeline.js';
+
+/** A full-frame scan running on the thread pool, started at frame `started`. */
+interface BackgroundScan {
+  started: number;
+  done: boolean;
+  /** The faces re-detected in the frame the scan sees: what the scan's answer is compared with. */
+  known: ScoredBox[];
+  result: Promise<{ boxes: ScoredBox[]; scale: number } | undefined>;
+}
+
+/** Above this overlap two boxes are one face (duplicates from neighbouring tracks' windows). */
+const SAME_FACE_IOU = 0.5;
+/** A scan's face that overlaps a known one less than this is a face re-detection does not have. */
+const NEW_FACE_IOU = 0.3;
+
+/**
+ * Detect-and-track over the frames of one camera or video.
+ *
+ * The first frame gets a full scan. After that a full scan starts every `tracking.scan_interval`
+ * frames on the libuv pool (it overlaps this and the next frames' work on the main thread), and on
+ * every frame each tracked face is re-detected in a window around its predicted box. When a scan
+ * completes, the faces it found that no re-detection did (new faces, or faces a window lost) join
+ * the frame. A scan is never older than `tracking.max_scan_lag` frames: past that the stream waits
+ * for it. So every face the full scan finds is reported within scan_interval + max_scan_lag frames.
+ * Detectors whose cost does not fall with the window size (YuNet) scan every frame.
+ */
+export class FaceStream {
+  private readonly tracker = new FaceTracker();
+  private readonly smoothers = new Map<number, Partial<Record<HeadTask, ScoreSmoother>>>();
+  private frameIndex = 0;
+  private lastScanStart = -Infinity;
+  private lastScale = 1;
+  private background: BackgroundScan | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly pipeline: FacePipeline,
+    private readonly log: Logger,
+  ) {}
+
+  /** The live tracks (for outputs that list them, e.g. /humans/faces/tracked). */
+  get tracks(): readonly Track[] {
+    return this.tracker.active;
+  }
+
+  async process(frame: Mat, colorOrder: ColorOrder = 'bgr'): Promise<FrameResult> {
+    if (this.disposed) throw new Error('FaceStream.process() called after dispose()');
+    const config = this.pipeline.config;
+    this.syncTrackerOptions();
+    const clock = new StageClock();
+    const prepared = new PreparedFrame(frame, colorOrder);
+    const detector = this.pipeline.detector;
+    const gray = prepared.gray;
+    const bgr = detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
+    clock.lap('convert');
+
+    const interval = config['tracking.scan_interval'];
+    let boxes: ScoredBox[];
+    let detection: FrameResult['detection'] = 'tracked';
+    if (!detector.searchesRegions || interval <= 1 || this.frameIndex === 0) {
+      const scan = scanFrame(detector, gray, bgr, config);
+      boxes = scan.boxes;
+      this.lastScale = scan.scale;
+      this.lastScanStart = this.frameIndex;
+      detection = 'full';
+    } else {
+      if (!this.background && this.frameIndex - this.lastScanStart >= interval) this.startBackgroundScan(gray, bgr);
+      boxes = await this.redetectTracks(gray, bgr);
+      const scan = this.background;
+      if (scan?.started === this.frameIndex) scan.known = [...boxes];
+      if (scan && (scan.done || this.frameIndex - scan.started >= config['tracking.max_scan_lag'])) {
+        this.background = undefined;
+        const found = await scan.result;
+        if (found) {
+          this.lastScale = found.scale;
+          boxes = this.mergeScan(boxes, scan.known, found.boxes, gray, bgr);
+        }
+      }
+    }
+    boxes.sort((a, b) => a.x - b.x || a.y - b.y);
+    const update = this.tracker.update(boxes);
+    clock.lap('detect');
+
+    const answers = this.pipeline.classify(gray, boxes, clock);
+    const faces = boxes.map((b, i): FaceResult => {
+      const track = update.assigned[i]!;
+      const raw = { emotion: answers.emotion?.[i], gender: answers.gender?.[i] };
+      return {
+        id: i,
+        trackId: track.id,
+        confirmed: track.confirmed,
+        box: { x: b.x, y: b.y, width: b.width, height: b.height },
+        score: b.score,
+        emotion: raw.emotion && this.smooth(track.id, 'emotion', raw.emotion),
+        gender: raw.gender && this.smooth(track.id, 'gender', raw.gender),
+        raw,
+      };
+    });
+    for (const track of update.dropped) this.smoothers.delete(track.id);
+    this.frameIndex++;
+    const timings = clock.finish();
+    this.log.debug({ frame: this.frameIndex, faces: faces.length, detection, tracks: this.tracker.active.length, ...roundTimings(timings) }, 'frame processed');
+    return { width: frame.cols, height: frame.rows, detectionScale: this.lastScale, detection, faces, droppedTracks: update.dropped.map((t) => t.id), timings, prepared };
+  }
+
+  /** Stop: forget the tracks; a background scan still running finishes on its own and is ignored. */
+  dispose(): void {
+    this.disposed = true;
+    this.background = undefined;
+    this.tracker.reset();
+    this.smoothers.clear();
+  }
+
+  private startBackgroundScan(gray: Mat, bgr: Mat | undefined): void {
+    const scan: BackgroundScan = { started: this.frameIndex, done: false, known: [], result: Promise.resolve(undefined) };
+    scan.result = scanFrameAsync(this.pipeline.detector, gray, bgr, this.pipeline.config).then(
+      (found) => {
+        scan.done = true;
+        return found;
+      },
+      (error: unknown) => {
+        // A failed scan costs one scan's new faces, not the stream: log it and go on tracking.
+        scan.done = true;
+        this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'background face scan failed');
+        return undefined;
+      },
+    );
+    this.background = scan;
+    this.lastScanStart = this.frameIndex;
+  }
+
+  /**
+   * Each live track searched for near its predicted box on the thread pool, so the event loop (and
+   * rclnodejs's executor) is free meanwhile; one box per face, older tracks first where two windows
+   * find the same. One search at a time: with several of the binding's asynchronous scans in flight
+   * at once besides the background scan, Node aborted in garbage collection ("Check failed:
+   * marking_done_") in the benchmark, so the searches are not run in parallel.
+   */
+  private async redetectTracks(gray: Mat, bgr: Mat | undefined): Promise<ScoredBox[]> {
+    const byAge = [...this.tracker.active].sort((a, b) => b.hits - a.hits);
+    const config = this.pipeline.config;
+    const boxes: (ScoredBox | undefined)[] = [];
+    for (const track of byAge) boxes.push(await detectNearAsync(this.pipeline.detector, gray, bgr, clampBox(predictBox(track), gray.cols, gray.rows), config));
+    const found: ScoredBox[] = [];
+    for (const box of boxes) if (box && found.every((f) => iou(f, box) <= SAME_FACE_IOU)) found.push(box);
+    return found;
+  }
+
+  /**
+   * Add the faces of a completed scan (of a frame up to max_scan_lag frames ago) that re-detection
+   * did not know of in that same frame (`known`): new faces, or faces a window lost. Each is searched
+   * for near where the scan saw it, so that its box is this frame's; where that fails the scan's own
+   * box is used (it is at most max_scan_lag frames old).
+   */
+  private mergeScan(current: ScoredBox[], known: readonly ScoredBox[], scanned: readonly ScoredBox[], gray: Mat, bgr: Mat | undefined): ScoredBox[] {
+    const merged = [...current];
+    for (const box of scanned) {
+      if (known.some((k) => iou(k, box) > NEW_FACE_IOU)) continue;
+      const here = detectNear(this.pipeline.detector, gray, bgr, box, this.pipeline.config) ?? box;
+      if (merged.every((m) => iou(m, here) <= NEW_FACE_IOU)) merged.push(here);
+    }
+    return merged;
+  }
+
+  private smooth(trackId: number, task: HeadTask, raw: Classification): Classification {
+    const config = this.pipeline.config;
+    const method = config['smoothing.method'] as SmoothingMethod;
+    if (method === 'none') return raw;
+    let perHead = this.smoothers.get(trackId);
+    if (!perHead) this.smoothers.set(trackId, (perHead = {}));
+    const smoother = (perHead[task] ??= new ScoreSmoother(this.pipeline.heads[task]?.labels ?? []));
+    return smoother.add(raw, { method, alpha: config['smoothing.alpha'], window: config['smoothing.window'] });
+  }
+
+  /** Tracking settings may change at run time (ROS parameters): read them at every frame. */
+  private syncTrackerOptions(): void {
+    const c = this.pipeline.config;
+    Object.assign(this.tracker.options, { confirmFrames: c['tracking.confirm_frames'], maxMissed: c['tracking.max_missed'], minIou: c['tracking.min_iou'] });
+  }
+}
+
+function clampBox(box: Box, width: number, height: number): Box {
+  const x = Math.max(0, Math.min(width - 1, box.x));
+  const y = Math.max(0, Math.min(height - 1, box.y));
+  return { x, y, width: Math.max(1, Math.min(width - x, box.width)), height: Math.max(1, Math.min(height - y, box.height)) };
+}
