@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { FaceClassificationError } from '../errors.js';
 import { DatasetError, GENDER_LABELS, openDataset, type DatasetFormat, type Sample } from '../evaluation/datasets.js';
-import type { ModelTask } from '../models/manifest.js';
+import { readSidecarManifest, type ModelTask } from '../models/manifest.js';
 import { ARCHITECTURES, buildArchitecture, buildDualHeadMiniXception, type ArchitectureName, type BuiltModel } from './architectures/cnn.js';
 import { PAPER_AUGMENTATION } from './augmentation.js';
 import type { BatchProgress } from './callbacks/progress.js';
@@ -172,6 +172,14 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
   });
   try {
     const result = await trainer.train();
+    if (models.length === 0) {
+      // Resumed without a new best: the best model is the one an earlier run wrote.
+      for (const task of dual ? tasks : [tasks[0]!]) {
+        const file = path.join(request.outDir, dual ? `${task}.hdf5` : 'model.hdf5');
+        const manifest = readSidecarManifest(file);
+        if (manifest) models.push({ file, manifest: manifest as TrainedManifest });
+      }
+    }
     return {
       ...result, backend, models, parameters: built.model.countParams(),
       trainSamples: heads.map((h) => h.train.count), validationSamples: heads.map((h) => h.validation?.count ?? 0),

@@ -2,7 +2,8 @@ import type { Command, OptionValues } from '../command.js';
 import { UsageError } from '../command.js';
 import { initBackend, BACKENDS, type BackendChoice } from '../../backend.js';
 import { DATASET_FORMATS, type DatasetFormat } from '../../evaluation/datasets.js';
-import { TrainingProgress } from '../../training/callbacks/progress.js';
+import { epochEta, isTenth, progressText } from '../../training/callbacks/progress.js';
+import { stderrLines } from '../terminal.js';
 import { TRAINABLE, trainModel, type DataSpec, type TrainableArchitecture } from '../../training/run.js';
 
 function numberFlag(values: OptionValues, flag: string, fallback: number, check: (n: number) => boolean, rule: string): number {
@@ -37,6 +38,7 @@ function dataSpec(values: OptionValues, path: string, prefix: '' | 'gender-'): D
 
 export const trainCommand: Command = {
   name: 'train',
+  interruptible: true,
   summary: 'train one of the paper\'s CNNs (simple CNN ... big-Xception, dual-head mini-Xception) on a labelled dataset',
   usage: 'DATASET --out DIR [--architecture mini-xception] [--val DATASET | --val-split 0.2] [options]',
   details: [
@@ -145,12 +147,24 @@ export const trainCommand: Command = {
       name: values['name'] as string | undefined,
     };
     await initBackend(backend, context.log);
-    const progress = new TrainingProgress(process.stderr, (p) => context.log.info({ epoch: p.epoch, batch: p.batch, batches: p.batches, loss: p.loss, acc: p.accuracy, elapsed: Math.round(p.elapsed), eta: Math.round(p.eta) }, 'training progress'));
+    // A terminal gets a redrawn status line; a log file a line at every tenth of an epoch.
+    let lastDraw = 0;
+    const onBatch = (p: Parameters<typeof progressText>[0]): void => {
+      if (stderrLines.isTTY) {
+        const now = performance.now();
+        if (now - lastDraw >= 100 || p.batch === p.batches) {
+          stderrLines.draw(progressText(p));
+          lastDraw = now;
+        }
+      } else if (isTenth(p)) {
+        context.log.info({ epoch: p.epoch, batch: p.batch, batches: p.batches, loss: p.loss, acc: p.accuracy, elapsed: Math.round(p.elapsed), eta: Math.round(epochEta(p)) }, 'training progress');
+      }
+    };
     const outcome = await trainModel(request, {
       log: context.log,
       interrupted: context.interrupted,
-      onBatch: (p) => progress.update(p),
-      onEpochEnd: () => progress.done(),
+      onBatch,
+      onEpochEnd: () => stderrLines.endStatus(),
       onEpoch: (metrics) => context.emit(metrics),
     });
     context.emit({

@@ -11,6 +11,11 @@ export interface BatchProgress {
   elapsed: number;
 }
 
+/** Seconds left in the epoch at the pace so far. */
+export function epochEta(p: BatchProgress): number {
+  return (p.elapsed / Math.max(1, p.batch)) * (p.batches - p.batch);
+}
+
 function clock(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--:--';
   const s = Math.max(0, Math.round(seconds));
@@ -20,43 +25,13 @@ function clock(seconds: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
 }
 
-/**
- * Keras-style progress line for a terminal, redrawn in place at most 10 times a second:
- * `epoch 3/100 [#####.....] 412/898 loss 1.2345 acc 0.5123 ETA 4:12`. When the stream is not a
- * terminal (a background run's log), `onTick` gets the same numbers at every tenth of an epoch.
- */
-export class TrainingProgress {
-  private lastDraw = 0;
-  private lastTenth = 0;
+/** Keras-style status line: `epoch 3/100 [#####.....] 412/898 loss 1.2345 acc 0.5123 ETA 4:12`. */
+export function progressText(p: BatchProgress, width = 24): string {
+  const filled = Math.round((p.batch / p.batches) * width);
+  return `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)} acc ${p.accuracy.toFixed(4)} ETA ${clock(epochEta(p))}`;
+}
 
-  constructor(
-    private readonly stream: NodeJS.WriteStream = process.stderr,
-    private readonly onTick?: (p: BatchProgress & { eta: number }) => void,
-  ) {}
-
-  update(p: BatchProgress): void {
-    if (!this.stream.isTTY) {
-      const tenth = Math.floor((p.batch * 10) / p.batches);
-      if (p.batch === 1) this.lastTenth = 0;
-      if (tenth > this.lastTenth && tenth < 10) {
-        this.lastTenth = tenth;
-        this.onTick?.({ ...p, eta: (p.elapsed / p.batch) * (p.batches - p.batch) });
-      }
-      return;
-    }
-    const now = performance.now();
-    if (p.batch < p.batches && now - this.lastDraw < 100) return;
-    this.lastDraw = now;
-    const width = 24;
-    const filled = Math.round((p.batch / p.batches) * width);
-    const eta = (p.elapsed / Math.max(1, p.batch)) * (p.batches - p.batch);
-    this.stream.write(
-      `\repoch ${p.epoch}/${p.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)} acc ${p.accuracy.toFixed(4)} ETA ${clock(eta)}  `,
-    );
-  }
-
-  /** End the line (before a log line or the next epoch). */
-  done(): void {
-    if (this.stream.isTTY) this.stream.write('\n');
-  }
+/** True at the batches that end each tenth of an epoch (for logs where no status line can be redrawn). */
+export function isTenth(p: BatchProgress): boolean {
+  return p.batch < p.batches && Math.floor((p.batch * 10) / p.batches) > Math.floor(((p.batch - 1) * 10) / p.batches);
 }
