@@ -71,7 +71,7 @@ const CASES: Case[] = [
   { name: 'max-pool 3x3 stride 2 same, all values negative', shapes: [[2, 8, 8, 3]], op: (x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'), negative: true },
   { name: 'max-pool 2x2 valid', shapes: [[1, 6, 6, 2]], op: (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), negative: true },
   {
-    name: 'batch norm, training statistics (as tf.layers)',
+    name: 'batch norm with batch statistics (stock gradient, through wasm\'s kernels)',
     shapes: [[4, 5, 5, 3], [3], [3]],
     op: (x, gamma, beta) => {
       const { mean, variance } = tf.moments(x!, [0, 1, 2]);
@@ -151,4 +151,33 @@ test('a whole mini-Xception training step: wasm gradients agree with the cpu bac
   assert.ok(Math.abs(cpu.value - wasm.value) < 1e-5, `loss ${cpu.value} vs ${wasm.value}`);
   for (const [name, g] of cpu.grads) assert.ok(relativeError(g, wasm.grads.get(name)!) < 2e-3, `${name}: ${relativeError(g, wasm.grads.get(name)!)}`);
   model.dispose();
+});
+
+test('the training layers\' batch norm equals tf.layers\' own: output, gradients and moving statistics', async () => {
+  const { FastBatchNormalization } = await import('../src/training/architectures/batch-norm.js');
+  await initBackend('wasm');
+  installWasmTrainingKernels();
+  for (const backend of ['cpu', 'wasm']) {
+    await tf.setBackend(backend);
+    const shape = [4, 6, 5, 3];
+    const x = tf.tensor(values(4 * 6 * 5 * 3, 21), shape);
+    const weights = () => [tf.tensor1d(values(3, 22)), tf.tensor1d(values(3, 23)), tf.zeros([3]), tf.ones([3])];
+    const results = [tf.layers.batchNormalization({ momentum: 0.9 }), new FastBatchNormalization({ momentum: 0.9 })].map((layer) => {
+      layer.build(shape);
+      layer.setWeights(weights());
+      const dy = tf.tensor(values(x.size, 24), shape);
+      const objective = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, dy));
+      const dx = tf.grad(objective)(x).dataSync() as Float32Array;
+      const variables = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { grads: byName } = tf.variableGrads(() => objective(x), variables);
+      const grads = [dx, ...variables.map((v) => byName[v.name]!.dataSync() as Float32Array)];
+      assert.ok(grads.every((g) => g.some((v) => v !== 0)), 'every gradient is non-zero');
+      const out = (layer.apply(x, { training: true }) as tf.Tensor).dataSync() as Float32Array;
+      return { grads, out, moving: layer.getWeights().slice(2).map((w) => w.dataSync() as Float32Array) };
+    });
+    const [stock, fast] = results as [(typeof results)[0], (typeof results)[0]];
+    assert.ok(relativeError(stock.out, fast.out) < 1e-5, `${backend}: output`);
+    stock.grads.forEach((g, i) => assert.ok(relativeError(g, fast.grads[i]!) < 1e-4, `${backend}: gradient ${i} ${relativeError(g, fast.grads[i]!)}`));
+    stock.moving.forEach((m, i) => assert.ok(relativeError(m, fast.moving[i]!) < 1e-5, `${backend}: moving statistic ${i}`));
+  }
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FastBatchNormalization } from './batch-norm.js';
 
 type Symbolic = tf.SymbolicTensor;
 type Pair = [number, number];
@@ -55,7 +56,7 @@ export class GraphBuilder {
   }
 
   batchNorm(x: Symbolic, name?: string): Symbolic {
-    return tf.layers.batchNormalization({ name: name ?? this.name('batch_normalization'), axis: -1, momentum: 0.99, epsilon: 1e-3 }).apply(x) as Symbolic;
+    return new FastBatchNormalization({ name: name ?? this.name('batch_normalization'), axis: -1, momentum: 0.99, epsilon: 1e-3 }).apply(x) as Symbolic;
   }
 
   activation(x: Symbolic, activation: 'relu' | 'softmax', name?: string): Symbolic {

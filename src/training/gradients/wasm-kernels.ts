@@ -3,7 +3,6 @@ import type { Padding } from '../../models/keras/layers.js';
 import { conv2dInputGradient, depthwiseInputGradient } from '../../explain/conv-backward.js';
 import { maxPoolRouting } from '../../explain/maxpool.js';
 import { conv2dFilterGradient, depthwiseFilterGradient } from './filter-gradients.js';
-import { fusedBatchNormGradient } from './batchnorm-gradient.js';
 
 type Pair = [number, number];
 type Inputs = Record<string, tf.TensorInfo>;
@@ -102,17 +101,12 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
 
 let installed = false;
 
-/**
- * Register WASM_TRAINING_KERNELS for the wasm backend, and the faster batch-norm gradient (used on
- * wasm only), once per process. Other backends keep their own kernels and gradients.
- */
+/** Register WASM_TRAINING_KERNELS for the wasm backend, once per process; other backends keep their own kernels. */
 export function installWasmTrainingKernels(): void {
   if (installed) return;
   for (const config of WASM_TRAINING_KERNELS) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
-  const batchNorm = tf.getGradient('FusedBatchNorm');
-  if (batchNorm) tf.registerGradient(fusedBatchNormGradient(batchNorm));
   installed = true;
 }
