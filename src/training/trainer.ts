@@ -224,6 +224,8 @@ export class Trainer {
       const batches = this.schedule(rng);
       const sums = this.heads.map(() => ({ loss: 0, correct: 0, seen: 0 }));
       for (let b = 0; b < batches.length; b++) {
+        // Let signal handlers run (Ctrl-C sets `interrupted`): the steps themselves never yield.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (options.interrupted?.value) break;
         const { head: h, indices } = batches[b]!;
         const head = this.heads[h]!;
