@@ -142,17 +142,14 @@ export class FaceStream {
   }
 
   /**
-   * Each live track searched for near its predicted box on the thread pool, so the event loop (and
-   * rclnodejs's executor) is free meanwhile; one box per face, older tracks first where two windows
-   * find the same. One search at a time: with several of the binding's asynchronous scans in flight
-   * at once besides the background scan, Node aborted in garbage collection ("Check failed:
-   * marking_done_") in the benchmark, so the searches are not run in parallel.
+   * Each live track searched for near its predicted box, all at once on the thread pool (both cores
+   * work, and the event loop and rclnodejs's executor are free meanwhile); one box per face, older
+   * tracks first where two windows find the same.
    */
   private async redetectTracks(gray: Mat, bgr: Mat | undefined): Promise<ScoredBox[]> {
     const byAge = [...this.tracker.active].sort((a, b) => b.hits - a.hits);
     const config = this.pipeline.config;
-    const boxes: (ScoredBox | undefined)[] = [];
-    for (const track of byAge) boxes.push(await detectNearAsync(this.pipeline.detector, gray, bgr, clampBox(predictBox(track), gray.cols, gray.rows), config));
+    const boxes = await Promise.all(byAge.map((track) => detectNearAsync(this.pipeline.detector, gray, bgr, clampBox(predictBox(track), gray.cols, gray.rows), config)));
     const found: ScoredBox[] = [];
     for (const box of boxes) if (box && found.every((f) => iou(f, box) <= SAME_FACE_IOU)) found.push(box);
     return found;

@@ -3,6 +3,14 @@
  * OpenCV). Its CommonJS build is used: the ESM build imports a helper package that breaks under
  * npm's hoisting. The build helper's start-up chatter on stdout is silenced, since stdout carries
  * our JSON results.
+ *
+ * The binding's "external memory tracking" (a cv::Mat allocator that reports every allocation and
+ * free to V8) is switched off: it calls into V8 from whichever thread frees a Mat, so a Mat freed on
+ * the libuv pool (asynchronous scans) or during Node's exit corrupts V8's heap. Measured here: Node
+ * aborted in garbage collection ("Check failed: marking_done_") with several asynchronous scans in
+ * flight, and test processes segfaulted at exit in Isolate::AdjustAmountOfExternalAllocatedMemory
+ * under cv::Mat::release. Without it, V8 does not see Mat memory; per-frame Mats are small and
+ * short-lived, and the soak run shows RSS flat.
  */
 import { createRequire } from 'node:module';
 import type * as OpenCV from '@u4/opencv4nodejs';
@@ -12,6 +20,7 @@ export type { Mat, Rect } from '@u4/opencv4nodejs';
 const require = createRequire(import.meta.url);
 
 function load(): typeof OpenCV.cv {
+  process.env.OPENCV4NODEJS_DISABLE_EXTERNAL_MEM_TRACKING ??= '1';
   try {
     const requireFromBinding = createRequire(require.resolve('@u4/opencv4nodejs'));
     const buildHelper = requireFromBinding('@u4/opencv-build') as { Log?: { silence: boolean } };
