@@ -49,6 +49,22 @@ export function defaultManifest(task: ModelTask): ModelManifest {
   return found;
 }
 
+/** Where a model file's own manifest lives: `model.hdf5` -> `model.manifest.json` (as `train` writes it). */
+export function sidecarManifestPath(file: string): string {
+  return file.replace(/\.(hdf5|h5|onnx)$/, '') + '.manifest.json';
+}
+
+/** The manifest written beside a model file (a trained model's), if there is one. */
+export function readSidecarManifest(file: string): ModelManifest | undefined {
+  const sidecar = sidecarManifestPath(file);
+  if (!fs.existsSync(sidecar)) return undefined;
+  try {
+    return { ...(JSON.parse(fs.readFileSync(sidecar, 'utf8')) as ModelManifest), file: path.basename(file) };
+  } catch (error) {
+    throw new ModelFileError(sidecar, `manifest is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
 /**
  * A manifest for a Keras file the project does not know: labels and input come from the caller and
  * the imported architecture, and no digest is checked.

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { ModelFileError, errorMessage } from '../errors.js';
 import { sharedDir, userCacheDir } from '../paths.js';
-import { findManifest, type ModelManifest } from './manifest.js';
+import { findManifest, readSidecarManifest, type ModelManifest } from './manifest.js';
 
 export interface ResolveOptions {
   /** A folder searched first for model files (config `models.directory`, env FACE_CLASSIFICATION_MODELS). */
@@ -122,8 +122,10 @@ export async function resolveModel(spec: string, options: ResolveOptions = {}): 
   if (looksLikePath) {
     if (!fs.existsSync(spec)) throw new ModelFileError(spec, 'no such file');
     if (fs.statSync(spec).isDirectory()) throw new ModelFileError(spec, 'is a directory, expected a model file');
-    verify(spec, manifest);
-    return { path: path.resolve(spec), manifest, source: 'path' };
+    // A trained model's own manifest (written beside it) wins over a released one of the same name.
+    const own = readSidecarManifest(spec) ?? manifest;
+    verify(spec, own);
+    return { path: path.resolve(spec), manifest: own, source: 'path' };
   }
   if (!manifest) throw new ModelFileError(spec, 'unknown model id (see `face-classification models`) and not a file path');
   const directories: [ResolvedModel['source'], string | undefined][] = [

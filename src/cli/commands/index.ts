@@ -6,7 +6,8 @@ import { modelsCommand } from './models.js';
 import { videoCommand } from './video.js';
 import { benchCommand } from './bench.js';
 import { explainCommand } from './explain.js';
+import { trainCommand } from './train.js';
 import { exportCommand } from './export.js';
 
 /** Every sub-command, in the order --help lists them. */
-export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, explainCommand, evaluateCommand, benchCommand, exportCommand, modelsCommand];
+export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, explainCommand, evaluateCommand, trainCommand, benchCommand, exportCommand, modelsCommand];

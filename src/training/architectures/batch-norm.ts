@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** The fields of tf.layers' BatchNormalization this subclass uses (TF.js keeps them protected). */
+interface BatchNormFields {
+  gamma?: tf.LayerVariable;
+  beta?: tf.LayerVariable;
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+  epsilon: number;
+  momentum: number;
+}
+
+type LayerArgs = Parameters<typeof tf.layers.batchNormalization>[0];
+type CallArgs = Parameters<tf.layers.Layer['call']>;
+
+/** Sum over every axis but the last, as a matrix product with ones (wasm's Sum over leading axes transposes first). */
+export function channelSum(t: tf.Tensor): tf.Tensor1D {
+  const channels = t.shape[t.rank - 1]!;
+  const rows = t.size / channels;
+  return tf.matMul(tf.ones([1, rows]), t.reshape([rows, channels])).reshape([channels]) as tf.Tensor1D;
+}
+
+/**
+ * y = gamma * (x - mean) * rsqrt(var + eps) + beta with the batch's own mean and (biased) variance,
+ * and its closed-form gradient. With c = x - mean, r = rsqrt(var + eps) and per-channel sums over
+ * the N = n*h*w cells: dx = gamma r dy - gamma r^3 sum(dy c) c / N - gamma r sum(dy) / N,
+ * dgamma = r sum(dy c), dbeta = sum(dy). TF.js differentiates the same function through moments
+ * and FusedBatchNorm op by op; this needs fewer passes over the tensor (the wasm backend's
+ * element-wise kernels are memory-bound, so passes are what costs).
+ */
+export function trainingBatchNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const channels = x.shape[x.rank - 1]!;
+  const count = x.size / channels;
+  // Statistics outside the custom op: the tape keeps them only as dead ends, the op's gradient
+  // (with respect to x, gamma and beta) accounts for how they depend on x.
+  const mean = tf.div(channelSum(x), count) as tf.Tensor1D;
+  const centred = tf.sub(x, mean);
+  const variance = tf.div(channelSum(tf.square(centred)), count) as tf.Tensor1D;
+  const rstd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    // Saved (the tape frees everything else before the backward pass).
+    save([g, centred, rstd]);
+    return {
+      value: tf.add(tf.mul(centred, tf.mul(rstd, g)), b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const d = dy as tf.Tensor;
+        const [g0, c, r] = saved as [tf.Tensor1D, tf.Tensor, tf.Tensor1D];
+        const gr = tf.mul(g0, r);
+        const sumDy = channelSum(d);
+        const sumDyC = channelSum(tf.mul(d, c));
+        const onC = tf.neg(tf.div(tf.mul(tf.mul(gr, tf.square(r)), sumDyC), count));
+        const constant = tf.neg(tf.div(tf.mul(gr, sumDy), count));
+        const dx = tf.add(tf.add(tf.mul(d, gr), tf.mul(c, onC)), constant);
+        return [dx, tf.mul(r, sumDyC), sumDy];
+      },
+    };
+  });
+  return { y: op(x, gamma, beta), mean, variance };
+}
+
+const BaseBatchNormalization = tf.layers.batchNormalization({}).constructor as new (args: LayerArgs) => tf.layers.Layer;
+
+/**
+ * tf.layers' BatchNormalization (same class name, weights and config, so saved files are the same)
+ * whose training-mode pass is trainingBatchNorm; inference and the moving-average updates (Keras
+ * 2.0's: biased batch variance, momentum 0.99) are unchanged.
+ */
+export class FastBatchNormalization extends BaseBatchNormalization {
+  override call(inputs: CallArgs[0], kwargs: CallArgs[1]): tf.Tensor | tf.Tensor[] {
+    if (!kwargs['training']) return super.call(inputs, kwargs);
+    const fields = this as unknown as BatchNormFields;
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const channels = x.shape[x.rank - 1]!;
+      const gamma = (fields.gamma?.read() ?? tf.ones([channels])) as tf.Tensor1D;
+      const beta = (fields.beta?.read() ?? tf.zeros([channels])) as tf.Tensor1D;
+      const { y, mean, variance } = trainingBatchNorm(x, gamma, beta, fields.epsilon);
+      for (const [variable, value] of [[fields.movingMean, mean], [fields.movingVariance, variance]] as const) {
+        tf.tidy(() => {
+          const old = variable.read();
+          variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - fields.momentum)));
+        });
+      }
+      return y;
+    });
+  }
+}
