@@ -143,12 +143,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const result = await run(frame);
       const t1 = performance.now();
       const a0 = cpuMs();
-      annotate(result.prepared.bgr, result.faces);
+      const annotated = annotate(result.prepared.bgr, result.faces);
       const t2 = performance.now();
       const a1 = cpuMs();
       resultToMessage(result, { header: undefined, latencyMs: t2 - t0, emotionClasses: pipeline.heads.emotion?.labels ?? [], genderClasses: pipeline.heads.gender?.labels ?? [] });
       const t3 = performance.now();
       const a2 = cpuMs();
+      annotated.release();
+      result.prepared.release();
+      frame.release();
       if (i >= options.warmup) {
         samples.total.push(t1 - t0);
         samples.annotate.push(t2 - t1);

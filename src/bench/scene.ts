@@ -158,7 +158,10 @@ export class Scene {
       const box = boxes[k];
       if (!box) return;
       const resized = this.patches[f.patch]!.image.resize(box.height, box.width, 0, 0, cv.INTER_LINEAR);
-      resized.copyTo(frame.getRegion(new cv.Rect(box.x, box.y, box.width, box.height)));
+      const view = frame.getRegion(new cv.Rect(box.x, box.y, box.width, box.height));
+      resized.copyTo(view);
+      view.release();
+      resized.release();
     });
     return frame;
   }

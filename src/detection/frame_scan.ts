@@ -28,6 +28,12 @@ export function scanInput(gray: Mat, bgr: Mat | undefined, config: Config): Scan
   return { gray: small, bgr: smallBgr, scale, limits };
 }
 
+/** Free the scaled copies a scan made (never the frame's own Mats). */
+function releaseScaled(input: ScanInput, gray: Mat, bgr: Mat | undefined): void {
+  if (input.gray !== gray) input.gray.release();
+  if (input.bgr && input.bgr !== bgr) input.bgr.release();
+}
+
 /** Detector boxes back in frame pixels, clipped, filtered by the face-size limits, left to right. */
 export function toFrameBoxes(found: readonly Detection[], scale: number, width: number, height: number, config: Config): ScoredBox[] {
   const f = scale < 1 ? 1 / scale : 1;
@@ -49,6 +55,7 @@ export function toFrameBoxes(found: readonly Detection[], scale: number, width: 
 export function scanFrame(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, config: Config): { boxes: ScoredBox[]; scale: number } {
   const input = scanInput(gray, bgr, config);
   const found = detector.detect(input.gray, input.bgr, config, input.limits);
+  releaseScaled(input, gray, bgr);
   return { boxes: toFrameBoxes(found, input.scale, gray.cols, gray.rows, config), scale: input.scale };
 }
 
@@ -60,5 +67,6 @@ export async function scanFrameAsync(detector: FaceDetector, gray: Mat, bgr: Mat
   if (!detector.detectAsync) return scanFrame(detector, gray, bgr, config);
   const input = scanInput(gray, bgr, config);
   const found = await detector.detectAsync(input.gray, input.bgr, config, input.limits);
+  releaseScaled(input, gray, bgr);
   return { boxes: toFrameBoxes(found, input.scale, gray.cols, gray.rows, config), scale: input.scale };
 }

@@ -60,7 +60,12 @@ function closest(found: readonly Detection[], window: Box, predicted: Box): Scor
 export function detectNear(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, predicted: Box, config: Config): ScoredBox | undefined {
   const query = regionQuery(gray, predicted, config);
   if (!query) return undefined;
-  return closest(detector.detect(gray.getRegion(query.rect), bgr?.getRegion(query.rect), config, query.limits), query.window, predicted);
+  const [grayView, bgrView] = [gray.getRegion(query.rect), bgr?.getRegion(query.rect)];
+  const found = detector.detect(grayView, bgrView, config, query.limits);
+  // Views share the frame's pixels and keep them alive until collected: free them now.
+  grayView.release();
+  bgrView?.release();
+  return closest(found, query.window, predicted);
 }
 
 /** The same on the thread pool (where the detector has an asynchronous variant): several faces are searched for at once. */
@@ -68,5 +73,9 @@ export async function detectNearAsync(detector: FaceDetector, gray: Mat, bgr: Ma
   if (!detector.detectAsync) return detectNear(detector, gray, bgr, predicted, config);
   const query = regionQuery(gray, predicted, config);
   if (!query) return undefined;
-  return closest(await detector.detectAsync(gray.getRegion(query.rect), bgr?.getRegion(query.rect), config, query.limits), query.window, predicted);
+  const [grayView, bgrView] = [gray.getRegion(query.rect), bgr?.getRegion(query.rect)];
+  const found = await detector.detectAsync(grayView, bgrView, config, query.limits);
+  grayView.release();
+  bgrView?.release();
+  return closest(found, query.window, predicted);
 }

@@ -70,7 +70,10 @@ export interface HeadCrop {
 export function headCrops(gray: Mat, boxes: readonly Box[], head: ClassifierHead, offsets: readonly number[], unit: OffsetUnit): HeadCrop[] {
   return boxes.map((box) => {
     const region = expandBox(box, offsets, unit, gray.cols, gray.rows);
-    return { region, input: faceInput(cropGray(gray, region), head.inputHeight, head.inputWidth, head.scaling) };
+    const crop = cropGray(gray, region);
+    const input = faceInput(crop, head.inputHeight, head.inputWidth, head.scaling);
+    crop.release();
+    return { region, input };
   });
 }
 

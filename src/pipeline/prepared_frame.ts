@@ -42,6 +42,19 @@ export class PreparedFrame {
     this.bgrMat ??= toBgr(this.source, this.colorOrder);
     return this.bgrMat;
   }
+
+  /**
+   * Free the forms made from the source now (the source belongs to the caller). The binding does
+   * not tell V8 how large a Mat is, so without this a frame's pixels wait for a garbage collection
+   * that little JavaScript garbage may not bring soon: callers release each frame when its outputs
+   * are done with it.
+   */
+  release(): void {
+    if (this.grayMat && this.grayMat !== this.source) this.grayMat.release();
+    if (this.bgrMat && this.bgrMat !== this.source) this.bgrMat.release();
+    this.grayMat = undefined;
+    this.bgrMat = undefined;
+  }
 }
 
 function grayCode(channels: number, order: ColorOrder): number {

@@ -123,16 +123,24 @@ export class FaceStream {
     this.smoothers.clear();
   }
 
-  private startBackgroundScan(gray: Mat, bgr: Mat | undefined): void {
+  private startBackgroundScan(frameGray: Mat, frameBgr: Mat | undefined): void {
     const scan: BackgroundScan = { started: this.frameIndex, done: false, known: [], result: Promise.resolve(undefined) };
+    // The scan outlives this frame, whose Mats its caller frees when the frame is done: it scans copies it owns.
+    const gray = frameGray.copy();
+    const bgr = frameBgr?.copy();
+    const free = (): void => {
+      scan.done = true;
+      gray.release();
+      bgr?.release();
+    };
     scan.result = scanFrameAsync(this.pipeline.detector, gray, bgr, this.pipeline.config).then(
       (found) => {
-        scan.done = true;
+        free();
         return found;
       },
       (error: unknown) => {
         // A failed scan costs one scan's new faces, not the stream: log it and go on tracking.
-        scan.done = true;
+        free();
         this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'background face scan failed');
         return undefined;
       },

@@ -186,6 +186,9 @@ export class FaceClassificationCore {
     this.standard?.publish(result, header);
     this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, messageConvertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
     this.publishExtras(pipeline, outputs, result, header);
+    // Every output is done with the frame: free its pixels now (see PreparedFrame.release).
+    result.prepared.release();
+    answer.frame.mat.release();
   }
 
   /** Debug and explanation images: after the result, so they never delay it. */
@@ -195,11 +198,14 @@ export class FaceClassificationCore {
     const frameBgr = (): Mat => result.prepared.bgr;
     try {
       if (ros['debug_image.force'] || (ros['debug_image.enabled'] && outputs.debug.subscriptionCount > 0)) {
-        outputs.debug.publish(matToImageMessage(annotate(frameBgr(), result.faces), header));
+        const annotated = annotate(frameBgr(), result.faces);
+        outputs.debug.publish(matToImageMessage(annotated, header));
+        annotated.release();
       }
       if (ros['gbp_image.enabled'] && this.gbpGate.due(performance.now(), ros['gbp_image.max_rate'])) {
         const image = explanationFrame(pipeline, frameBgr(), result, { method: config['explain.method'] as ExplainMethod, head: config['explain.head'] as HeadTask });
         if (image) outputs.gbp.publish(matToImageMessage(image, header));
+        if (image && image !== result.prepared.bgr) image.release();
       }
     } catch (error) {
       this.log.error({ reason: errorMessage(error) }, 'debug image failed');

@@ -25,7 +25,11 @@ export function expandBox(box: Box, offsets: readonly number[], unit: OffsetUnit
 
 /** The region of an 8-bit gray frame, copied so the frame can be released. */
 export function cropGray(gray: Mat, box: Box): Mat {
-  return gray.getRegion(new cv.Rect(box.x, box.y, box.width, box.height)).copy();
+  const view = gray.getRegion(new cv.Rect(box.x, box.y, box.width, box.height));
+  const crop = view.copy();
+  // A view shares the frame's pixels and keeps them alive until it is collected: free it now.
+  view.release();
+  return crop;
 }
 
 /** Scale a box by a factor (detector coordinates back to frame coordinates). */

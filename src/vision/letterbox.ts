@@ -21,6 +21,9 @@ export function letterbox(image: Mat, box: Box, width: number, height: number): 
   const scaledH = Math.max(1, Math.min(height, Math.round(h * scale)));
   const region = image.getRegion(new cv.Rect(x0, y0, w, h));
   const scaled = region.resize(scaledH, scaledW, 0, 0, scale < 1 ? cv.INTER_AREA : cv.INTER_LINEAR);
-  scaled.copyTo(out.getRegion(new cv.Rect(Math.floor((width - scaledW) / 2), Math.floor((height - scaledH) / 2), scaledW, scaledH)));
+  const target = out.getRegion(new cv.Rect(Math.floor((width - scaledW) / 2), Math.floor((height - scaledH) / 2), scaledW, scaledH));
+  scaled.copyTo(target);
+  // Views keep the frame's pixels alive until collected: free them (and the scaled copy) now.
+  for (const mat of [region, scaled, target]) mat.release();
   return out;
 }

@@ -10,6 +10,7 @@ export function faceInput(gray: Mat, height: number, width: number, scaling: Sca
   if (gray.channels !== 1) throw new Error(`faceInput needs a 1-channel image, got ${gray.channels}`);
   const resized = gray.rows === height && gray.cols === width ? gray : gray.resize(height, width, 0, 0, cv.INTER_LINEAR);
   const pixels = resized.getData();
+  if (resized !== gray) resized.release();
   const out = new Float32Array(height * width);
   // getData() returns rows without padding for a continuous Mat (resize/copy results are continuous).
   for (let i = 0; i < out.length; i++) {

@@ -30,9 +30,13 @@ export const detectCommand: Command = {
           const line: Record<string, unknown> = { file, ...frameJson(pipeline, result) };
           if (names) {
             const target = `${names.base(relative)}.annotated.png`;
-            writeImage(target, annotate(frame, result.faces));
+            const annotated = annotate(frame, result.faces);
+            writeImage(target, annotated);
+            annotated.release();
             line['annotated'] = target;
           }
+          result.prepared.release();
+          frame.release();
           context.emit(line);
           context.log.info({ file, faces: result.faces.length, ms: Math.round(result.timings.totalMs) }, 'image processed');
         } catch (error) {

@@ -77,9 +77,14 @@ export const videoCommand: Command = {
           faces += result.faces.length;
           if (outFile) {
             sink ??= VideoSink.open(outFile, fps ?? (source.fps || 30), frame.cols, frame.rows);
-            sink.write(annotate(result.prepared.bgr, result.faces));
+            const annotated = annotate(result.prepared.bgr, result.faces);
+            sink.write(annotated);
+            annotated.release();
           }
           if (!values['quiet']) context.emit({ frame: frames, timeMs: Math.round(source.positionMs), ...frameJson(pipeline, result) });
+          // Freed now rather than at the next garbage collection (see PreparedFrame.release).
+          result.prepared.release();
+          frame.release();
         } catch (error) {
           context.reportError(error);
         }
