@@ -33,7 +33,8 @@ if (!['pipeline', 'node', 'both'].includes(phases)) {
   process.stderr.write('soak: the phase is pipeline, node or both\n');
   process.exit(2);
 }
-const WARMUP = 200;
+/** Frames before the "before" sample: RSS settles within the first thousand (allocator arenas, code caches). */
+const WARMUP = 1000;
 
 interface Sample {
   tensors: number;
