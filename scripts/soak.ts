@@ -33,7 +33,8 @@ if (!['pipeline', 'node', 'both'].includes(phases)) {
   process.stderr.write('soak: the phase is pipeline, node or both\n');
   process.exit(2);
 }
-const WARMUP = 200;
+/** Frames before the "before" sample: RSS settles within the first thousand (allocator arenas, code caches). */
+const WARMUP = 1000;
 
 interface Sample {
   tensors: number;
@@ -60,6 +61,8 @@ interface Phase {
   frames: number;
   before: Sample;
   after: Sample;
+  /** RSS in MB after every thousand frames: flat, or growing without bound? */
+  rssEvery1000: number[];
   latencyMs: { first1000: { p50: number; p99: number }; last1000: { p50: number; p99: number } };
   extra?: Record<string, unknown>;
 }
@@ -89,12 +92,14 @@ function soakPipeline(pipeline: FacePipeline, photo: Mat): boolean {
   const latencies: number[] = [];
   for (let i = 0; i < WARMUP; i++) pipeline.process(photo);
   const before = sample();
+  const rssEvery1000: number[] = [];
   for (let i = 0; i < frames; i++) {
     const t = performance.now();
     pipeline.process(photo);
     latencies.push(performance.now() - t);
+    if ((i + 1) % 1000 === 0) rssEvery1000.push(sample().rssMb);
   }
-  return report({ phase: 'pipeline', frames, before, after: sample(), latencyMs: { first1000: percentiles(latencies.slice(0, 1000)), last1000: percentiles(latencies.slice(-1000)) } });
+  return report({ phase: 'pipeline', frames, before, after: sample(), rssEvery1000, latencyMs: { first1000: percentiles(latencies.slice(0, 1000)), last1000: percentiles(latencies.slice(-1000)) } });
 }
 
 /** Messages through the node's handling, raw and compressed, with malformed ones mixed in. */
@@ -132,13 +137,18 @@ async function soakNode(pipeline: FacePipeline, photo: Mat): Promise<boolean> {
   published = 0;
   const skippedBefore = stats.skippedByReason.data_size;
   const before2 = sample();
-  for (let i = 0; i < frames; i++) await send(i);
+  const rssEvery1000: number[] = [];
+  for (let i = 0; i < frames; i++) {
+    await send(i);
+    if ((i + 1) % 1000 === 0) rssEvery1000.push(sample().rssMb);
+  }
   stream?.dispose();
   return report({
     phase: 'node message handling',
     frames,
     before: before2,
     after: sample(),
+    rssEvery1000,
     latencyMs: { first1000: percentiles(nodeLatencies.slice(0, 1000)), last1000: percentiles(nodeLatencies.slice(-1000)) },
     extra: { published, skipped: stats.skippedByReason.data_size - skippedBefore, dropped: stats.totals.drops },
   });
