@@ -20,23 +20,13 @@ import { FrameHandler, type Answer, type FrameJob, type Outcome } from '../src/r
 import { SKIP_REASONS, type SkipReason } from '../src/ros/frame_errors.js';
 import { DEFAULT_INPUT_LIMITS } from '../src/ros/input_guard.js';
 import { photos } from './helpers.js';
+import { seededRandom } from '../src/bench/scene.js';
 
 const MESSAGES = 1000;
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 process.stdout.write(`# fuzz seed ${seed} (rerun with FUZZ_SEED=${seed})\n`);
 
-/** mulberry32: small, fast, good enough to vary the cases reproducibly. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(seed);
+const random = seededRandom(seed);
 const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
 const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)]!;
 
