@@ -24,6 +24,7 @@ import type { CliContext } from '../src/cli/command.js';
 import { UsageError } from '../src/cli/command.js';
 import { silentLogger } from '../src/log.js';
 import { fer2013, outputPath, photos, readJson, references, sharedModels, testBackend, utkface } from './helpers.js';
+import { seededRandom } from '../src/bench/scene.js';
 
 let emotion: ClassifierHead;
 let gender: ClassifierHead;
@@ -39,17 +40,6 @@ after(() => {
   gender.dispose();
 });
 
-/** Deterministic uniform [0, 1) numbers (mulberry32), so sampled pixels are the same every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function ferFace(file: string, head: ClassifierHead = emotion): Float32Array {
   return faceInput(readGray(path.join(fer2013, file)), head.inputHeight, head.inputWidth, head.scaling);
@@ -104,7 +94,7 @@ test('max-pool routing: first maximum in row-major order, padding never wins, al
 });
 
 test('convolution input gradients from forward kernels equal the backprop-input kernel (strides 1-2, same/valid, odd/even sizes)', () => {
-  const rng = random(7);
+  const rng = seededRandom(7);
   const tensor = (shape: readonly number[]): tf.Tensor4D =>
     tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1), shape as [number, number, number, number]);
   const cases: [number, number, number, number, number, 'same' | 'valid'][] = [
@@ -235,7 +225,7 @@ test('plain rule = true gradient: finite differences agree where no ReLU or max-
     const scale = maxAbs(g);
     // 20 of the most salient pixels and 20 random ones.
     const order = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!));
-    const rng = random(100 + n);
+    const rng = seededRandom(100 + n);
     const chosen = new Set(order.slice(0, 20));
     while (chosen.size < 40) chosen.add(Math.floor(rng() * g.length));
     sampled += chosen.size;
@@ -328,7 +318,7 @@ test('deletion: masking the 10% most salient pixels lowers the target score more
   const explanations = explainFaces(emotion, faces, { method: 'gbp' });
   const targets = explanations.map((e) => e.targetIndex);
   const count = Math.round(0.1 * faces[0]!.length);
-  const rng = random(2024);
+  const rng = seededRandom(2024);
   const salient: Float32Array[] = [];
   const randomMasked: Float32Array[] = [];
   const draws = 3;
