@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { cv, type Mat } from '../vision/opencv.js';
+import { cv, copyInto, type Mat } from '../vision/opencv.js';
 import { readColor } from '../vision/image.js';
 import { annotate } from '../vision/draw.js';
 import type { Config } from '../config/schema.js';
@@ -78,7 +78,9 @@ function letterboxed(file: string, width: number, height: number): Mat {
   const scale = Math.min(width / photo.cols, height / photo.rows);
   const fitted = photo.resize(Math.round(photo.rows * scale), Math.round(photo.cols * scale));
   const canvas = new cv.Mat(height, width, cv.CV_8UC3, [0, 0, 0]);
-  fitted.copyTo(canvas.getRegion(new cv.Rect(Math.floor((width - fitted.cols) / 2), Math.floor((height - fitted.rows) / 2), fitted.cols, fitted.rows)));
+  const target = canvas.getRegion(new cv.Rect(Math.floor((width - fitted.cols) / 2), Math.floor((height - fitted.rows) / 2), fitted.cols, fitted.rows));
+  copyInto(fitted, target);
+  for (const mat of [target, fitted, photo]) mat.release();
   return canvas;
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cv, type Mat } from '../vision/opencv.js';
+import { cv, copyInto, type Mat } from '../vision/opencv.js';
 import { readColor } from '../vision/image.js';
 import type { Box } from '../vision/crop.js';
 import { HaarDetector } from '../detection/haar.js';
@@ -159,7 +159,7 @@ export class Scene {
       if (!box) return;
       const resized = this.patches[f.patch]!.image.resize(box.height, box.width, 0, 0, cv.INTER_LINEAR);
       const view = frame.getRegion(new cv.Rect(box.x, box.y, box.width, box.height));
-      resized.copyTo(view);
+      copyInto(resized, view);
       view.release();
       resized.release();
     });

@@ -1,4 +1,4 @@
-import { cv, type Mat } from '../vision/opencv.js';
+import { cv, copyInto, type Mat } from '../vision/opencv.js';
 import type { Vec3 } from '@u4/opencv4nodejs';
 import type { EvaluationReport } from './evaluate.js';
 
@@ -74,7 +74,9 @@ export function confusionImage(report: EvaluationReport, title: string): Mat {
   put(image, xTitle, left + (n * cell - textWidth(xTitle, 0.55, 1)) / 2, top + n * cell + 50, 0.55, BLACK);
   const yTitle = verticalText('true class', 0.55);
   const yAt = Math.max(0, Math.round(top + (n * cell - yTitle.rows) / 2));
-  yTitle.copyTo(image.getRegion(new cv.Rect(6, yAt, yTitle.cols, Math.min(yTitle.rows, height - yAt))));
+  const titleArea = image.getRegion(new cv.Rect(6, yAt, yTitle.cols, Math.min(yTitle.rows, height - yAt)));
+  copyInto(yTitle, titleArea);
+  titleArea.release();
   // Colour bar: 100% at the top, 0% at the bottom.
   const barX = left + n * cell + 20;
   for (let i = 0; i < n * cell; i++) image.drawLine(new cv.Point2(barX, top + i), new cv.Point2(barX + barWidth, top + i), blues(1 - i / (n * cell - 1)), 1, cv.LINE_8);

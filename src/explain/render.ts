@@ -1,4 +1,4 @@
-import { cv, type Mat } from '../vision/opencv.js';
+import { cv, copyInto, type Mat } from '../vision/opencv.js';
 import type { Box } from '../vision/crop.js';
 import type { Scaling } from '../vision/preprocess.js';
 import { applyJet } from './colormap.js';
@@ -149,7 +149,9 @@ export function renderExplanationFrame(frameBgr: Mat, faces: readonly FrameMap[]
     const tile = style === 'heatmap'
       ? blendHeat(region.copy(), face, options.alpha ?? 0.7)
       : saliencyImage(face).cvtColor(cv.COLOR_GRAY2BGR).resize(height, width, 0, 0, cv.INTER_LINEAR);
-    tile.copyTo(region);
+    copyInto(tile, region);
+    tile.release();
+    region.release();
     if (options.annotate === false) continue;
     const box = { x, y, width, height };
     out.drawRectangle(new cv.Point2(x, y), new cv.Point2(x + width - 1, y + height - 1), new cv.Vec3(...LABEL_COLOR), Math.max(1, Math.round(labelScale(width) * 2)), cv.LINE_8);

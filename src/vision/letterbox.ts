@@ -1,4 +1,4 @@
-import { cv, type Mat } from './opencv.js';
+import { cv, copyInto, type Mat } from './opencv.js';
 import type { Box } from './crop.js';
 
 /**
@@ -22,7 +22,7 @@ export function letterbox(image: Mat, box: Box, width: number, height: number): 
   const region = image.getRegion(new cv.Rect(x0, y0, w, h));
   const scaled = region.resize(scaledH, scaledW, 0, 0, scale < 1 ? cv.INTER_AREA : cv.INTER_LINEAR);
   const target = out.getRegion(new cv.Rect(Math.floor((width - scaledW) / 2), Math.floor((height - scaledH) / 2), scaledW, scaledH));
-  scaled.copyTo(target);
+  copyInto(scaled, target);
   // Views keep the frame's pixels alive until collected: free them (and the scaled copy) now.
   for (const mat of [region, scaled, target]) mat.release();
   return out;

@@ -39,3 +39,13 @@ function load(): typeof OpenCV.cv {
 }
 
 export const cv: typeof OpenCV.cv = load();
+
+/**
+ * Copy `source`'s pixels into `target` (a view of a larger image, usually). The binding's copyTo
+ * returns a second handle on `target`'s pixels that holds them until it is collected, and the
+ * collector does not see Mat memory (see above): measured, a frame's copy per frame kept 0.9 MB a
+ * frame alive, 180 MB in 200 frames. That handle is freed here at once.
+ */
+export function copyInto(source: OpenCV.Mat, target: OpenCV.Mat): void {
+  source.copyTo(target).release();
+}
