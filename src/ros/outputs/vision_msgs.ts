@@ -102,9 +102,11 @@ export class VisionMsgsOutput implements FrameOutput {
   }
 
   publish(result: FrameResult, header: HeaderMsg | undefined): void {
+    // Volatile topics: a message nobody subscribes to is lost anyway, so it is neither built nor
+    // serialised (bench:ros subscribes to ~/faces only, as many robot stacks do).
     const labels = this.labels();
-    this.emotion.publish(detectionArray(result, header, 'emotion', labels.emotion ?? []));
-    this.gender.publish(detectionArray(result, header, 'gender', labels.gender ?? []));
+    if (this.emotion.subscriptionCount > 0) this.emotion.publish(detectionArray(result, header, 'emotion', labels.emotion ?? []));
+    if (this.gender.subscriptionCount > 0) this.gender.publish(detectionArray(result, header, 'gender', labels.gender ?? []));
   }
 
   reset(): void {
