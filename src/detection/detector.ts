@@ -17,6 +17,9 @@ export interface DetectionLimits {
 }
 
 /** Finds faces in one 8-bit image. Detectors read their tunable settings from the config at each call. */
+/** What an asynchronous scan covers: a whole frame, or a window around a known face. */
+export type ScanExtent = 'frame' | 'window';
+
 export interface FaceDetector {
   readonly name: 'haar' | 'yunet';
   /** `gray` is the 8-bit gray image; `bgr` is the colour image when there is one (YuNet needs colour). */
@@ -25,7 +28,7 @@ export interface FaceDetector {
    * The same on the libuv thread pool, so that a full scan overlaps the main thread's work. It may
    * run while `detect` runs on the main thread: implementations keep separate native state for it.
    */
-  detectAsync?(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Promise<Detection[]>;
+  detectAsync?(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent?: ScanExtent): Promise<Detection[]>;
   /** Whether re-detecting a known face in a small window is much cheaper than a full scan. */
   readonly searchesRegions: boolean;
   dispose?(): void;
