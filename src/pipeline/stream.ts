@@ -111,7 +111,7 @@ export class FaceStream {
     for (const track of update.dropped) this.smoothers.delete(track.id);
     this.frameIndex++;
     const timings = clock.finish();
-    this.log.debug({ frame: this.frameIndex, faces: faces.length, detection, tracks: this.tracker.active.length, ...roundTimings(timings) }, 'frame processed');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.frameIndex, faces: faces.length, detection, tracks: this.tracker.active.length, ...roundTimings(timings) }, 'frame processed');
     return { width: frame.cols, height: frame.rows, detectionScale: this.lastScale, detection, faces, droppedTracks: update.dropped.map((t) => t.id), timings, prepared };
   }
 

@@ -184,7 +184,8 @@ export class FaceClassificationCore {
     const { pipeline, result, header, latencyMs, convertMs } = answer;
     outputs.faces.publish(resultToMessage(result, { header, latencyMs, emotionClasses: pipeline.heads.emotion?.labels ?? [], genderClasses: pipeline.heads.gender?.labels ?? [] }));
     this.standard?.publish(result, header);
-    this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, messageConvertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
+    // Built only when debug is on: the per-frame object and its strings cost CPU at 30 Hz.
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ stamp: header?.stamp, faces: result.faces.map((f) => `${f.emotion?.label ?? '-'}/${f.gender?.label ?? '-'}`), latencyMs: Math.round(latencyMs * 100) / 100, messageConvertMs: Math.round(convertMs * 100) / 100, ...result.timings }, 'frame');
     this.publishExtras(pipeline, outputs, result, header);
     // Every output is done with the frame: free its pixels now (see PreparedFrame.release).
     result.prepared.release();
