@@ -222,7 +222,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       memory: {
         rss_mb_before: Math.round(rssBefore / 1e6),
         rss_mb_after: Math.round(rssAfter / 1e6),
-        peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1e3),
+        // maxRSS is in KiB; the other fields are in MB (10^6 bytes).
+        peak_rss_mb: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6),
         tensors_before: tensorsBefore,
         tensors_after: tensorsAfter,
       },
