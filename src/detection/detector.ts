@@ -16,10 +16,10 @@ export interface DetectionLimits {
   maxSize: number;
 }
 
-/** Finds faces in one 8-bit image. Detectors read their tunable settings from the config at each call. */
 /** What an asynchronous scan covers: a whole frame, or a window around a known face. */
 export type ScanExtent = 'frame' | 'window';
 
+/** Finds faces in one 8-bit image. Detectors read their tunable settings from the config at each call. */
 export interface FaceDetector {
   readonly name: 'haar' | 'yunet';
   /** `gray` is the 8-bit gray image; `bgr` is the colour image when there is one (YuNet needs colour). */

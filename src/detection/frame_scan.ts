@@ -66,7 +66,12 @@ export function scanFrame(detector: FaceDetector, gray: Mat, bgr: Mat | undefine
 export async function scanFrameAsync(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, config: Config): Promise<{ boxes: ScoredBox[]; scale: number }> {
   if (!detector.detectAsync) return scanFrame(detector, gray, bgr, config);
   const input = scanInput(gray, bgr, config);
-  const found = await detector.detectAsync(input.gray, input.bgr, config, input.limits, 'frame');
-  releaseScaled(input, gray, bgr);
+  let found: Detection[];
+  try {
+    found = await detector.detectAsync(input.gray, input.bgr, config, input.limits, 'frame');
+  } finally {
+    // Also when the scan fails (the caller logs it): the scaled copies are this function's.
+    releaseScaled(input, gray, bgr);
+  }
   return { boxes: toFrameBoxes(found, input.scale, gray.cols, gray.rows, config), scale: input.scale };
 }

@@ -77,6 +77,24 @@ export function heatmapImage(image: MapImage): Mat {
  * the map's magnitude there: the image shows through where the map is near zero, instead of under a
  * uniform blue tint.
  */
+/** The heat-map tile over a copy of the face's region; the copy is freed (Mat memory is not collected soon). */
+function heatTile(region: Mat, face: MapImage, alpha: number): Mat {
+  const base = region.copy();
+  const tile = blendHeat(base, face, alpha);
+  base.release();
+  return tile;
+}
+
+/** The saliency tile at the face's size in BGR, its intermediate images freed. */
+function saliencyTile(face: MapImage, width: number, height: number): Mat {
+  const gray = saliencyImage(face);
+  const bgr = gray.cvtColor(cv.COLOR_GRAY2BGR);
+  const tile = bgr.resize(height, width, 0, 0, cv.INTER_LINEAR);
+  gray.release();
+  bgr.release();
+  return tile;
+}
+
 function blendHeat(base: Mat, image: MapImage, alpha: number): Mat {
   const magnitude = magnitudeMap(image);
   const size = (m: Mat): Mat => (m.rows === base.rows && m.cols === base.cols ? m : m.resize(base.rows, base.cols, 0, 0, cv.INTER_LINEAR));
@@ -146,9 +164,7 @@ export function renderExplanationFrame(frameBgr: Mat, faces: readonly FrameMap[]
     if (width <= 0 || height <= 0) continue;
     const style = options.style ?? (face.method === 'gradcam' ? 'heatmap' : 'saliency');
     const region = out.getRegion(new cv.Rect(x, y, width, height));
-    const tile = style === 'heatmap'
-      ? blendHeat(region.copy(), face, options.alpha ?? 0.7)
-      : saliencyImage(face).cvtColor(cv.COLOR_GRAY2BGR).resize(height, width, 0, 0, cv.INTER_LINEAR);
+    const tile = style === 'heatmap' ? heatTile(region, face, options.alpha ?? 0.7) : saliencyTile(face, width, height);
     copyInto(tile, region);
     tile.release();
     region.release();
