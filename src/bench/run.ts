@@ -10,7 +10,7 @@ import { FacePipeline, type FrameResult } from '../pipeline/pipeline.js';
 import { STAGES } from '../pipeline/timing.js';
 import { resultToMessage } from '../ros/messages.js';
 import { timeExplanations } from '../explain/timing.js';
-import { Scene, loadFacePatches, movingFaces, photoBackground, type FacePatch } from './scene.js';
+import { CAMERA_NOISE, CAMERA_PAN, Scene, loadFacePatches, movingFaces, photoBackground, type FacePatch } from './scene.js';
 import { mean, percentiles, round2, type Percentiles } from './stats.js';
 
 export interface BenchOptions {
@@ -25,6 +25,8 @@ export interface BenchOptions {
   faces?: number;
   /** A moving sequence through detect-and-track, as from a camera (else independent frames). */
   video: boolean;
+  /** The camera pans (video): no part of the picture stays still from frame to frame. */
+  pan: boolean;
   /** Camera rate to pace frames at (0: back to back, yielding to the event loop between frames). */
   rateHz: number;
   gbp: boolean;
@@ -45,6 +47,7 @@ export interface BenchReport {
     detector: string;
     models: Record<string, string>;
     mode: 'video' | 'frames';
+    camera: 'still' | 'pan' | 'none';
     size: string;
     faces: number | 'photo';
     frames: number;
@@ -54,7 +57,14 @@ export interface BenchReport {
   };
   frame: Percentiles & { cpu_ms_per_frame: number; fps: number; faces_per_s: number };
   stages: Record<string, StageReport>;
-  detection: { full_scan_frames: number; tracked_frames: number; faces_per_frame: number; expected_faces_per_frame: number };
+  detection: {
+    full_scan_frames: number;
+    tracked_frames: number;
+    faces_per_frame: number;
+    expected_faces_per_frame: number;
+    /** Background scans (video): whole-frame ones, ones of the changed regions, and the mean share of the frame those covered. */
+    background_scans: { whole: number; changed: number; changed_share_mean: number };
+  };
   heads: { batch1_ms_per_face: number; batch8_ms_per_face: number };
   gbp?: { batch1_ms_per_face: number; batch8_ms_per_face: number };
   memory: { rss_mb_before: number; rss_mb_after: number; peak_rss_mb: number; tensors_before: number; tensors_after: number };
@@ -99,7 +109,8 @@ function frameSource(options: BenchOptions, total: number): FrameSource {
   const paths = movingFaces(count, patches.length, width, height, total);
   // The first face leaves and comes back, so that every run sees a face appear (a new track).
   paths[0]!.away = [Math.round(total * 0.45), Math.round(total * 0.55)];
-  const scene = new Scene({ width, height, frames: total, faces: paths }, patches, photoBackground(astronaut, width, height));
+  // As from a real camera: sensor noise in every frame, and with --pan a camera that turns.
+  const scene = new Scene({ width, height, frames: total, faces: paths, noise: CAMERA_NOISE, pan: options.pan ? CAMERA_PAN : 0 }, patches, photoBackground(astronaut, width, height));
   return { frame: (i) => scene.frame(i), expectedFaces: (i) => scene.placements(i).filter(Boolean).length };
 }
 
@@ -126,6 +137,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     let faces = 0;
     let expected = 0;
     let fullScans = 0;
+    const backgroundScans = { whole: 0, changed: 0, share: 0 };
     const periodMs = options.rateHz > 0 ? 1000 / options.rateHz : 0;
     let nextDue = performance.now();
 
@@ -167,6 +179,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         faces += result.faces.length;
         expected += want;
         if (result.detection === 'full') fullScans++;
+        if (result.backgroundScan?.kind === 'whole') backgroundScans.whole++;
+        if (result.backgroundScan?.kind === 'changed') {
+          backgroundScans.changed++;
+          backgroundScans.share += result.backgroundScan.share;
+        }
       }
       // Annotation and message building are measured apart: like the node's outputs, they come after the answer.
       if (periodMs > 0) {
@@ -200,6 +217,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         detector: options.config['detector.type'],
         models: Object.fromEntries(Object.entries(pipeline.heads).map(([task, head]) => [task, head.manifest.id])),
         mode: options.video ? 'video' : 'frames',
+        camera: options.faces === undefined && !options.video ? 'none' : options.pan ? 'pan' : 'still',
         size: `${options.width}x${options.height}`,
         faces: options.faces ?? (options.video ? 1 : 'photo'),
         frames: options.frames,
@@ -216,7 +234,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         faces_per_s: round2((faces / wallMs) * 1000),
       },
       stages,
-      detection: { full_scan_frames: fullScans, tracked_frames: options.frames - fullScans, faces_per_frame: round2(faces / options.frames), expected_faces_per_frame: round2(expected / options.frames) },
+      detection: {
+        full_scan_frames: fullScans,
+        tracked_frames: options.frames - fullScans,
+        faces_per_frame: round2(faces / options.frames),
+        expected_faces_per_frame: round2(expected / options.frames),
+        background_scans: { whole: backgroundScans.whole, changed: backgroundScans.changed, changed_share_mean: round2(backgroundScans.share / Math.max(1, backgroundScans.changed)) },
+      },
       heads,
       ...(gbp ? { gbp } : {}),
       memory: {

@@ -38,7 +38,19 @@ export interface SceneOptions {
   height: number;
   frames: number;
   faces: FacePath[];
+  /** Camera sensor noise: standard deviation in gray levels, new in every frame (0 or absent: none). */
+  noise?: number;
+  /** The camera pans: the background slides this many pixels either way, so every part of the picture changes from frame to frame. */
+  pan?: number;
 }
+
+/** The benchmark camera's sensor noise (gray levels): a real camera's picture is never still, even where nothing moves. */
+export const CAMERA_NOISE = 2;
+/** A panning benchmark camera slides this far either way over 3 s. */
+export const CAMERA_PAN = 48;
+
+/** Camera noise: one pattern, wider than the frame, seen at a different offset in each frame (a prime count, against any period in the paths). */
+const NOISE_OFFSETS = 13;
 
 /** Faces of the photos in `dir` that the paper's detector finds, each cut with 40% margin. */
 export function loadFacePatches(dir: string): FacePatch[] {
@@ -132,13 +144,19 @@ export function photoBackground(file: string, width: number, height: number): Ma
 
 export class Scene {
   private readonly background: Mat;
+  /** Noise as two saturating offsets (added, then subtracted), made once. */
+  private readonly noise: { up: Mat; down: Mat } | undefined;
 
   constructor(
     readonly options: SceneOptions,
     readonly patches: FacePatch[],
     background?: Mat,
   ) {
-    this.background = background ?? texturedBackground(options.width, options.height);
+    const pan = options.pan ?? 0;
+    const base = background ?? texturedBackground(options.width, options.height);
+    // A panning camera's view slides over a wider picture: the background stretched by the pan.
+    this.background = pan > 0 ? base.resize(options.height, options.width + 2 * pan, 0, 0, cv.INTER_LINEAR) : base;
+    if ((options.noise ?? 0) > 0) this.noise = noisePattern(options.width + NOISE_OFFSETS, options.height, options.noise!);
   }
 
   get frames(): number {
@@ -152,7 +170,7 @@ export class Scene {
 
   /** Frame i as a new 8-bit BGR Mat. */
   frame(i: number): Mat {
-    const frame = this.background.copy();
+    const frame = this.view(i);
     const boxes = this.placements(i);
     this.options.faces.forEach((f, k) => {
       const box = boxes[k];
@@ -163,8 +181,39 @@ export class Scene {
       view.release();
       resized.release();
     });
+    if (!this.noise) return frame;
+    const window = new cv.Rect((i * 5) % NOISE_OFFSETS, 0, this.options.width, this.options.height);
+    const [up, down] = [this.noise.up.getRegion(window), this.noise.down.getRegion(window)];
+    const brighter = frame.add(up);
+    const noisy = brighter.sub(down);
+    for (const mat of [up, down, brighter, frame]) mat.release();
+    return noisy;
+  }
+
+  /** The background as the camera sees it in frame i. */
+  private view(i: number): Mat {
+    const pan = this.options.pan ?? 0;
+    if (pan === 0) return this.background.copy();
+    const x = Math.round(pan + pan * Math.sin((2 * Math.PI * i) / 90));
+    const region = this.background.getRegion(new cv.Rect(x, 0, this.options.width, this.options.height));
+    const frame = region.copy();
+    region.release();
     return frame;
   }
+}
+
+/** Gaussian noise of standard deviation `sigma` (seeded), split into what is added and what is subtracted. */
+function noisePattern(width: number, height: number, sigma: number): { up: Mat; down: Mat } {
+  const random = seededRandom(11);
+  const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const up = Buffer.alloc(width * height * 3);
+  const down = Buffer.alloc(width * height * 3);
+  for (let j = 0; j < up.length; j++) {
+    const v = Math.round(gaussian() * sigma);
+    if (v > 0) up[j] = Math.min(255, v);
+    else down[j] = Math.min(255, -v);
+  }
+  return { up: new cv.Mat(up, height, width, cv.CV_8UC3), down: new cv.Mat(down, height, width, cv.CV_8UC3) };
 }
 
 /** A plain, slightly textured synthetic background, for when no photo background is wanted. */

@@ -1,8 +1,9 @@
 import { cv, type Mat } from '../vision/opencv.js';
-import type { Box } from '../vision/crop.js';
+import { iou, type Box } from '../vision/crop.js';
 import type { Config } from '../config/schema.js';
 import type { Detection, DetectionLimits, FaceDetector } from './detector.js';
 import { mergeNestedBoxes } from './merge_nested.js';
+import type { ScanPlan } from './change_map.js';
 
 /** A face box in frame pixels with its detector score. */
 export type ScoredBox = Box & { score: number };
@@ -59,19 +60,48 @@ export function scanFrame(detector: FaceDetector, gray: Mat, bgr: Mat | undefine
   return { boxes: toFrameBoxes(found, input.scale, gray.cols, gray.rows, config), scale: input.scale };
 }
 
+/** One detector call on the thread pool where the detector can, else on this thread. */
+async function detectOnPool(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Promise<Detection[]> {
+  return detector.detectAsync ? detector.detectAsync(gray, bgr, config, limits, 'frame') : detector.detect(gray, bgr, config, limits);
+}
+
 /**
- * The same scan on the libuv pool, so that it overlaps the main thread's work; detectors without an
- * asynchronous variant run it on the calling thread.
+ * A background scan as a ChangeMap planned it, on an input made by `scanInput`, boxes in frame
+ * pixels. A 'changed' plan searches for large faces over the whole input and for small ones inside
+ * the changed regions; the two size bands overlap, so that every face is whole (all the scales its
+ * grouping needs) in one of them, and where both find a face the band it is whole in is kept.
  */
-export async function scanFrameAsync(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, config: Config): Promise<{ boxes: ScoredBox[]; scale: number }> {
-  if (!detector.detectAsync) return scanFrame(detector, gray, bgr, config);
-  const input = scanInput(gray, bgr, config);
-  let found: Detection[];
-  try {
-    found = await detector.detectAsync(input.gray, input.bgr, config, input.limits, 'frame');
-  } finally {
-    // Also when the scan fails (the caller logs it): the scaled copies are this function's.
-    releaseScaled(input, gray, bgr);
+export async function scanPlannedAsync(detector: FaceDetector, input: ScanInput, plan: ScanPlan, frame: { cols: number; rows: number }, config: Config): Promise<ScoredBox[]> {
+  if (plan.kind === 'whole') {
+    const found = await detectOnPool(detector, input.gray, input.bgr, config, input.limits);
+    return toFrameBoxes(found, input.scale, frame.cols, frame.rows, config);
   }
-  return { boxes: toFrameBoxes(found, input.scale, gray.cols, gray.rows, config), scale: input.scale };
+  const { minSize, maxSize } = input.limits;
+  const large: Detection[] = [];
+  if (maxSize === 0 || maxSize >= plan.largeFrom) large.push(...(await detectOnPool(detector, input.gray, input.bgr, config, { minSize: Math.max(minSize, plan.largeFrom), maxSize })));
+  const small: Detection[] = [];
+  const smallMax = maxSize === 0 ? plan.smallUpTo : Math.min(maxSize, plan.smallUpTo);
+  if (smallMax >= minSize) {
+    for (const region of plan.regions) {
+      const rect = new cv.Rect(region.x, region.y, region.width, region.height);
+      const [grayView, bgrView] = [input.gray.getRegion(rect), input.bgr?.getRegion(rect)];
+      try {
+        const found = await detectOnPool(detector, grayView, bgrView, config, { minSize, maxSize: smallMax });
+        small.push(...found.map((d) => ({ ...d, x: d.x + region.x, y: d.y + region.y })));
+      } finally {
+        grayView.release();
+        bgrView?.release();
+      }
+    }
+  }
+  return toFrameBoxes(joinBands(large, small, Math.sqrt(plan.largeFrom * plan.smallUpTo)), input.scale, frame.cols, frame.rows, config);
+}
+
+/** Faces of both bands, one box each: a face at least `middle` wide is taken from the large band, a smaller one from the small band. */
+export function joinBands(large: readonly Detection[], small: readonly Detection[], middle: number): Detection[] {
+  const size = (d: Detection): number => Math.max(d.width, d.height);
+  const kept = [...large.filter((d) => size(d) >= middle), ...small.filter((d) => size(d) < middle)];
+  const rest = [...large.filter((d) => size(d) < middle), ...small.filter((d) => size(d) >= middle)];
+  for (const d of rest) if (kept.every((k) => iou(k, d) <= 0.3)) kept.push(d);
+  return kept;
 }

@@ -47,6 +47,11 @@ export interface FrameResult {
   detectionScale: number;
   /** How the faces were found: a full-frame scan of this frame, or re-detection of tracked faces (with a background scan's new faces). */
   detection: 'full' | 'tracked';
+  /**
+   * Video: the background scan whose faces joined this frame, if one did: whether it covered the
+   * whole frame or only the changed regions for small faces, and the share of the frame those covered.
+   */
+  backgroundScan?: { kind: 'whole' | 'changed'; share: number };
   faces: FaceResult[];
   /** Track ids that ended with this frame (gone for more than tracking.max_missed frames). */
   droppedTracks: number[];

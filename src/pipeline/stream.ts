@@ -3,7 +3,8 @@ import type { ColorOrder } from '../vision/image.js';
 import { iou, type Box } from '../vision/crop.js';
 import type { Logger } from '../log.js';
 import type { Classification, HeadTask } from '../models/classifier.js';
-import { scanFrame, scanFrameAsync, type ScoredBox } from '../detection/frame_scan.js';
+import { scanFrame, scanInput, scanPlannedAsync, type ScoredBox } from '../detection/frame_scan.js';
+import { ChangeMap, type PlannedScan } from '../detection/change_map.js';
 import { detectNear, detectNearAsync } from '../detection/region.js';
 import { FaceTracker, predictBox, type Track } from '../tracking/tracker.js';
 import { ScoreSmoother, type SmoothingMethod } from '../tracking/smoothing.js';
@@ -17,6 +18,8 @@ interface BackgroundScan {
   done: boolean;
   /** The faces re-detected in the frame the scan sees: what the scan's answer is compared with. */
   known: ScoredBox[];
+  /** What it covers (FrameResult.backgroundScan). */
+  coverage: { kind: 'whole' | 'changed'; share: number };
   result: Promise<{ boxes: ScoredBox[]; scale: number } | undefined>;
 }
 
@@ -24,6 +27,16 @@ interface BackgroundScan {
 const SAME_FACE_IOU = 0.5;
 /** A scan's face that overlaps a known one less than this is a face re-detection does not have. */
 const NEW_FACE_IOU = 0.3;
+/**
+ * Scans of changed regions: faces from this size up (detector pixels, 4 cascade windows) are searched
+ * for over the whole frame, which costs a tenth of a whole scan at 640x480 (measured: the costly
+ * scales are the small ones); faces up to 1.7 times that inside the regions, so that every face is
+ * whole in one of the two bands.
+ */
+const LARGE_FACE = 96;
+const SMALL_FACE_UP_TO = Math.round(LARGE_FACE * 1.7);
+/** A tracked face's blocks, left to re-detection, reach this fraction of its size beyond its box: a neighbouring face's centre is outside them. */
+const TRACKED_MARGIN = 0.5;
 
 /**
  * Detect-and-track over the frames of one camera or video.
@@ -43,6 +56,8 @@ export class FaceStream {
   private lastScanStart = -Infinity;
   private lastScale = 1;
   private background: BackgroundScan | undefined;
+  private readonly changes = new ChangeMap();
+  private scansSinceWhole = 0;
   private disposed = false;
 
   constructor(
@@ -69,9 +84,11 @@ export class FaceStream {
     const interval = config['tracking.scan_interval'];
     let boxes: ScoredBox[];
     let detection: FrameResult['detection'] = 'tracked';
+    let backgroundScan: FrameResult['backgroundScan'];
     if (!detector.searchesRegions || interval <= 1 || this.frameIndex === 0) {
       const scan = scanFrame(detector, gray, bgr, config);
       boxes = scan.boxes;
+      if (detector.searchesRegions && interval > 1) this.recordWholeScan(gray, boxes);
       this.lastScale = scan.scale;
       this.lastScanStart = this.frameIndex;
       detection = 'full';
@@ -84,6 +101,7 @@ export class FaceStream {
         this.background = undefined;
         const found = await scan.result;
         if (found) {
+          backgroundScan = scan.coverage;
           this.lastScale = found.scale;
           boxes = this.mergeScan(boxes, scan.known, found.boxes, gray, bgr);
         }
@@ -112,7 +130,7 @@ export class FaceStream {
     this.frameIndex++;
     const timings = clock.finish();
     if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.frameIndex, faces: faces.length, detection, tracks: this.tracker.active.length, ...roundTimings(timings) }, 'frame processed');
-    return { width: frame.cols, height: frame.rows, detectionScale: this.lastScale, detection, faces, droppedTracks: update.dropped.map((t) => t.id), timings, prepared };
+    return { width: frame.cols, height: frame.rows, detectionScale: this.lastScale, detection, ...(backgroundScan ? { backgroundScan } : {}), faces, droppedTracks: update.dropped.map((t) => t.id), timings, prepared };
   }
 
   /** Stop: forget the tracks; a background scan still running finishes on its own and is ignored. */
@@ -120,23 +138,39 @@ export class FaceStream {
     this.disposed = true;
     this.background = undefined;
     this.tracker.reset();
+    this.changes.reset();
     this.smoothers.clear();
   }
 
   private startBackgroundScan(frameGray: Mat, frameBgr: Mat | undefined): void {
-    const scan: BackgroundScan = { started: this.frameIndex, done: false, known: [], result: Promise.resolve(undefined) };
+    const config = this.pipeline.config;
+    const scan: BackgroundScan = { started: this.frameIndex, done: false, known: [], coverage: { kind: 'whole', share: 1 }, result: Promise.resolve(undefined) };
     // The scan outlives this frame, whose Mats its caller frees when the frame is done: it scans copies it owns.
     const gray = frameGray.copy();
     const bgr = frameBgr?.copy();
+    const input = scanInput(gray, bgr, config);
+    const whole = ++this.scansSinceWhole >= config['tracking.whole_scan_every'];
+    const planned = this.changes.plan(input.gray, this.trackedRegions(input.scale, gray.cols, gray.rows), {
+      threshold: config['tracking.change_threshold'],
+      largeFrom: LARGE_FACE,
+      smallUpTo: SMALL_FACE_UP_TO,
+      forceWhole: whole,
+    });
+    if (planned.plan.kind === 'whole') this.scansSinceWhole = 0;
+    else scan.coverage = { kind: 'changed', share: planned.plan.regions.reduce((sum, r) => sum + r.width * r.height, 0) / (input.gray.cols * input.gray.rows) };
     const free = (): void => {
       scan.done = true;
+      if (input.gray !== gray) input.gray.release();
+      if (input.bgr && input.bgr !== bgr) input.bgr.release();
       gray.release();
       bgr?.release();
     };
-    scan.result = scanFrameAsync(this.pipeline.detector, gray, bgr, this.pipeline.config).then(
-      (found) => {
+    const frame = { cols: gray.cols, rows: gray.rows };
+    scan.result = scanPlannedAsync(this.pipeline.detector, input, planned.plan, frame, config).then(
+      (boxes) => {
+        this.recordScan(planned, input.gray.cols, input.gray.rows);
         free();
-        return found;
+        return { boxes, scale: input.scale };
       },
       (error: unknown) => {
         // A failed scan costs one scan's new faces, not the stream: log it and go on tracking.
@@ -147,6 +181,25 @@ export class FaceStream {
     );
     this.background = scan;
     this.lastScanStart = this.frameIndex;
+  }
+
+  /** A completed scan is what the change map compares later frames with (not after dispose: a new sequence starts afresh). */
+  private recordScan(planned: PlannedScan, width: number, height: number): void {
+    if (!this.disposed) this.changes.record(planned, width, height);
+  }
+
+  /** The first frame's whole scan, in the change map's pixels. */
+  private recordWholeScan(gray: Mat, boxes: readonly ScoredBox[]): void {
+    const input = scanInput(gray, undefined, this.pipeline.config);
+    const grown = boxes.map((b) => scaleBox(growBox(b, TRACKED_MARGIN), input.scale));
+    this.changes.recordWhole(input.gray, grown);
+    if (input.gray !== gray) input.gray.release();
+    this.scansSinceWhole = 0;
+  }
+
+  /** The tracked faces' predicted boxes, grown by TRACKED_MARGIN, in detector pixels. */
+  private trackedRegions(scale: number, width: number, height: number): Box[] {
+    return this.tracker.active.map((track) => scaleBox(growBox(clampBox(predictBox(track), width, height), TRACKED_MARGIN), scale));
   }
 
   /**
@@ -200,4 +253,13 @@ function clampBox(box: Box, width: number, height: number): Box {
   const x = Math.max(0, Math.min(width - 1, box.x));
   const y = Math.max(0, Math.min(height - 1, box.y));
   return { x, y, width: Math.max(1, Math.min(width - x, box.width)), height: Math.max(1, Math.min(height - y, box.height)) };
+}
+
+function growBox(box: Box, margin: number): Box {
+  const grow = Math.max(box.width, box.height) * margin;
+  return { x: box.x - grow, y: box.y - grow, width: box.width + 2 * grow, height: box.height + 2 * grow };
+}
+
+function scaleBox(box: Box, scale: number): Box {
+  return { x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale };
 }

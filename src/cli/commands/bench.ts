@@ -30,10 +30,10 @@ function summaryLines(r: BenchReport): string[] {
   const s = r.setup;
   const stage = (name: string): string => `${name} ${r.stages[name]?.p50_ms ?? 0}/${r.stages[name]?.cpu_ms_mean ?? 0}`;
   return [
-    `${s.mode} ${s.size}, faces ${s.faces}, ${s.frames} frames; ${s.detector}, ${s.inference}; ${s.machine.cpus} cpus (${s.machine.cpu_model}), load ${s.machine.load_avg_1m}`,
+    `${s.mode} ${s.size}, camera ${s.camera}, faces ${s.faces}, ${s.frames} frames; ${s.detector}, ${s.inference}; ${s.machine.cpus} cpus (${s.machine.cpu_model}), load ${s.machine.load_avg_1m}`,
     `frame p50 ${r.frame.p50_ms} ms, p95 ${r.frame.p95_ms}, p99 ${r.frame.p99_ms}; cpu ${r.frame.cpu_ms_per_frame} ms/frame; ${r.frame.fps} fps, ${r.frame.faces_per_s} faces/s`,
     `stages (p50 wall ms / mean cpu ms): ${['convert', 'detect', 'crop', 'heads', 'emotion', 'gender', 'annotate', 'message'].map(stage).join(', ')}`,
-    `detection: ${r.detection.full_scan_frames} full-scan frames, ${r.detection.tracked_frames} tracked; ${r.detection.faces_per_frame} faces/frame of ${r.detection.expected_faces_per_frame} pasted`,
+    `detection: ${r.detection.full_scan_frames} full-scan frames, ${r.detection.tracked_frames} tracked; ${r.detection.faces_per_frame} faces/frame of ${r.detection.expected_faces_per_frame} pasted; background scans ${r.detection.background_scans.whole} whole, ${r.detection.background_scans.changed} of changed regions (mean share ${r.detection.background_scans.changed_share_mean})`,
     `heads (both): ${r.heads.batch1_ms_per_face} ms/face at batch 1, ${r.heads.batch8_ms_per_face} at batch 8${r.gbp ? `; gbp ${r.gbp.batch1_ms_per_face} ms/face` : ''}`,
     `memory: rss ${r.memory.rss_mb_before} -> ${r.memory.rss_mb_after} MB (peak ${r.memory.peak_rss_mb}); tensors ${r.memory.tensors_before} -> ${r.memory.tensors_after}`,
   ];
@@ -42,16 +42,17 @@ function summaryLines(r: BenchReport): string[] {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'measure the whole pipeline per stage (wall and CPU), end to end, and memory on this machine',
-  usage: '[IMAGE] [--frames N] [--size 640x480|1280x720|WxH] [--faces K] [--video] [--rate HZ] [--gbp] [--json] [options]',
+  usage: '[IMAGE] [--frames N] [--size 640x480|1280x720|WxH] [--faces K] [--video] [--pan] [--rate HZ] [--gbp] [--json] [options]',
   details: [
     'Frames are built from the real test photos (../shared/testdata/photos): without --faces, IMAGE (default: the astronaut)',
     'letterboxed into the frame; with --faces K, K real faces pasted at different places and sizes on a face-free photo background.',
     'Every frame is a new image. --video runs a sequence in which the faces move and scale smoothly, as from a camera, through',
     'detect-and-track (the node\'s way); the first face leaves and comes back, and later faces enter during the sequence.',
+    'Sequence frames carry a camera\'s sensor noise; with --pan the camera turns, so no part of the picture stays still.',
     'Without --video each frame is processed on its own with a full-frame scan (the photo path).',
     'Prints a summary, or with --json one JSON object (fields in README.md, "Benchmark").',
   ].join('\n'),
-  options: { ...PIPELINE_OPTIONS, frames: { type: 'string' }, warmup: { type: 'string' }, size: { type: 'string' }, faces: { type: 'string' }, video: { type: 'boolean' }, rate: { type: 'string' }, gbp: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: { ...PIPELINE_OPTIONS, frames: { type: 'string' }, warmup: { type: 'string' }, size: { type: 'string' }, faces: { type: 'string' }, video: { type: 'boolean' }, pan: { type: 'boolean' }, rate: { type: 'string' }, gbp: { type: 'boolean' }, json: { type: 'boolean' } },
   help: {
     ...PIPELINE_HELP,
     frames: 'frames to time after the warm-up (default 300)',
@@ -59,6 +60,7 @@ export const benchCommand: Command = {
     size: 'frame size WxH, or vga, 720p, 1080p (default 640x480)',
     faces: 'number of real faces pasted into each frame (default: the photo itself)',
     video: 'a moving sequence through detect-and-track, as the node runs',
+    pan: 'the camera pans (a robot turning): no part of the picture stays still',
     rate: 'pace frames like a camera at this rate in Hz (default: back to back)',
     gbp: 'also time guided backpropagation per face (the gbp_image topic)',
     json: 'print one JSON object instead of the summary',
@@ -81,6 +83,7 @@ export const benchCommand: Command = {
       height,
       faces,
       video: Boolean(values['video']),
+      pan: Boolean(values['pan']),
       rateHz: rate,
       gbp: Boolean(values['gbp']),
       config: configFromFlags(values),

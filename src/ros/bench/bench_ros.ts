@@ -5,7 +5,8 @@
  * node process's CPU (utime + stime from /proc) and RSS, and what the node reports in /diagnostics.
  * Prints a summary, then one JSON line. Settings by flags: --seconds S (20), --warmup S (8),
  * --rate HZ (30), --size WxH (640x480), --faces K (1), --param key:=value (repeatable, to the node),
- * --node-script FILE (another build's dist/src/ros/main.js, to measure an older version the same way).
+ * --node-script FILE (another build's dist/src/ros/main.js, to measure an older version the same way),
+ * --pan (the camera pans, so no part of the picture stays still).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     faces: { type: 'string', default: '1' },
     param: { type: 'string', multiple: true, default: [] },
     'node-script': { type: 'string' },
+    pan: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
   const params = ['-p', `models.directory:=${path.join(shared, 'models')}`, ...(values.param ?? []).flatMap((p) => ['-p', p])];
   const nodeProcess = start(values['node-script'] ? path.resolve(values['node-script']) : 'main.js', ['--ros-args', '-r', `__ns:=${NS}`, '-r', `image:=${NS}/camera/image`, ...params], { FACE_CLASSIFICATION_LOG_LEVEL: 'warn' });
   const camera = start(path.join('bench', 'camera.js'), ['--ros-args', '-r', `__ns:=${NS}`], {
-    BENCH_WIDTH: String(width), BENCH_HEIGHT: String(height), BENCH_RATE_HZ: values.rate!, BENCH_FACES: values.faces!, BENCH_PHOTOS: path.join(shared, 'testdata', 'photos'),
+    BENCH_WIDTH: String(width), BENCH_HEIGHT: String(height), BENCH_RATE_HZ: values.rate!, BENCH_FACES: values.faces!, BENCH_PAN: values.pan ? '1' : '0', BENCH_PHOTOS: path.join(shared, 'testdata', 'photos'),
   });
   const stop = (): void => {
     for (const child of [camera, nodeProcess]) if (child.exitCode === null) child.kill('SIGINT');

@@ -3,11 +3,12 @@
  * test photos) as sensor_msgs/Image rgb8 at a fixed rate, each header stamped with the wall clock
  * at publish time, so a subscriber on this machine can measure stamp -> answer latency.
  * Started by bench_ros.ts: node dist/src/ros/bench/camera.js --ros-args -r __ns:=/bench
- * Settings by environment: BENCH_WIDTH, BENCH_HEIGHT, BENCH_RATE_HZ, BENCH_FACES, BENCH_PHOTOS.
+ * Settings by environment: BENCH_WIDTH, BENCH_HEIGHT, BENCH_RATE_HZ, BENCH_FACES, BENCH_PHOTOS, BENCH_PAN (1: the camera pans).
+ * Frames carry a camera's sensor noise.
  */
 import path from 'node:path';
 import { cv } from '../../vision/opencv.js';
-import { Scene, loadFacePatches, movingFaces, photoBackground } from '../../bench/scene.js';
+import { CAMERA_NOISE, CAMERA_PAN, Scene, loadFacePatches, movingFaces, photoBackground } from '../../bench/scene.js';
 import { loadRclnodejs } from '../load_rclnodejs.js';
 
 const width = Number(process.env.BENCH_WIDTH ?? 640);
@@ -15,6 +16,7 @@ const height = Number(process.env.BENCH_HEIGHT ?? 480);
 const rateHz = Number(process.env.BENCH_RATE_HZ ?? 30);
 const faces = Number(process.env.BENCH_FACES ?? 1);
 const photos = process.env.BENCH_PHOTOS ?? '';
+const pan = process.env.BENCH_PAN === '1' ? CAMERA_PAN : 0;
 
 async function main(): Promise<void> {
   const rcl = loadRclnodejs();
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
   // A loop of 3 s of frames, converted to rgb8 once, so publishing costs this process little.
   const frames = Math.round(rateHz * 3);
   const patches = loadFacePatches(photos);
-  const scene = new Scene({ width, height, frames, faces: movingFaces(faces, patches.length, width, height, frames) }, patches, photoBackground(path.join(photos, 'skimage_astronaut.png'), width, height));
+  const scene = new Scene({ width, height, frames, faces: movingFaces(faces, patches.length, width, height, frames), noise: CAMERA_NOISE, pan }, patches, photoBackground(path.join(photos, 'skimage_astronaut.png'), width, height));
   const buffers = Array.from({ length: frames }, (_, i) => {
     // Back and forth, so the loop has no jump.
     const k = Math.floor(i / frames * 2) % 2 === 0 ? (i * 2) % frames : frames - 1 - ((i * 2) % frames);
