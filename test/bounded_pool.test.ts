@@ -24,3 +24,17 @@ test('BoundedPool: never more than max objects; a waiter gets the first one rele
   assert.equal(made, 2);
   assert.throws(() => new BoundedPool(() => 0, 0), /max must be at least 1/);
 });
+
+test('bounded pool: tryAcquire lends an idle object or makes one under the bound, and never waits', async () => {
+  let made = 0;
+  const pool = new BoundedPool(() => ({ id: ++made }), 1);
+  const a = pool.tryAcquire();
+  assert.deepEqual(a, { id: 1 });
+  assert.equal(pool.tryAcquire(), undefined, 'none while the only one is lent');
+  pool.release(a!);
+  assert.equal(pool.tryAcquire(), a, 'the released one again');
+  const waiter = pool.acquire();
+  pool.release(a!);
+  assert.equal(await waiter, a, 'a release goes to a waiter first');
+  assert.equal(made, 1);
+});

@@ -25,6 +25,15 @@ export class BoundedPool<T> {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
+  /** An object now, if one is idle or may still be made; else undefined (for callers that cannot wait). */
+  tryAcquire(): T | undefined {
+    const ready = this.idle.pop();
+    if (ready !== undefined) return ready;
+    if (this.created >= this.max) return undefined;
+    this.created++;
+    return this.make();
+  }
+
   release(item: T): void {
     const next = this.waiting.shift();
     if (next) next(item);

@@ -23,7 +23,7 @@ export type ScanExtent = 'frame' | 'window';
 export interface FaceDetector {
   readonly name: 'haar' | 'yunet';
   /** `gray` is the 8-bit gray image; `bgr` is the colour image when there is one (YuNet needs colour). */
-  detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Detection[];
+  detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent?: ScanExtent): Detection[];
   /**
    * The same on the libuv thread pool, so that a full scan overlaps the main thread's work. It may
    * run while `detect` runs on the main thread: implementations keep separate native state for it.

@@ -55,14 +55,14 @@ export function toFrameBoxes(found: readonly Detection[], scale: number, width: 
 /** Every face of the frame (the paper's full scan), on the calling thread. */
 export function scanFrame(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, config: Config): { boxes: ScoredBox[]; scale: number } {
   const input = scanInput(gray, bgr, config);
-  const found = detector.detect(input.gray, input.bgr, config, input.limits);
+  const found = detector.detect(input.gray, input.bgr, config, input.limits, 'frame');
   releaseScaled(input, gray, bgr);
   return { boxes: toFrameBoxes(found, input.scale, gray.cols, gray.rows, config), scale: input.scale };
 }
 
 /** One detector call on the thread pool where the detector can, else on this thread. */
 async function detectOnPool(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Promise<Detection[]> {
-  return detector.detectAsync ? detector.detectAsync(gray, bgr, config, limits, 'frame') : detector.detect(gray, bgr, config, limits);
+  return detector.detectAsync ? detector.detectAsync(gray, bgr, config, limits, 'frame') : detector.detect(gray, bgr, config, limits, 'frame');
 }
 
 /**

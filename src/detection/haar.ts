@@ -56,11 +56,19 @@ export class HaarDetector implements FaceDetector {
     return new HaarDetector(file, cascade);
   }
 
-  detect(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits): Detection[] {
+  detect(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'window'): Detection[] {
+    // A whole frame is scanned with a full-frame classifier where one is free, so that the buffers
+    // sized for whole frames are not kept twice (the one for windows stays small).
+    const pooled = extent === 'frame' ? this.pools.frame.tryAcquire() : undefined;
+    const cascade = pooled ?? this.cascade;
     const image = config['haar.equalize'] ? gray.equalizeHist() : gray;
-    const { objects, numDetections } = this.cascade.detectMultiScale(image, config['haar.scale_factor'], config['haar.min_neighbors'], 0, ...sizes(limits));
-    if (image !== gray) image.release();
-    return toDetections(objects, numDetections);
+    try {
+      const { objects, numDetections } = cascade.detectMultiScale(image, config['haar.scale_factor'], config['haar.min_neighbors'], 0, ...sizes(limits));
+      return toDetections(objects, numDetections);
+    } finally {
+      if (image !== gray) image.release();
+      if (pooled) this.pools.frame.release(pooled);
+    }
   }
 
   async detectAsync(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'window'): Promise<Detection[]> {
