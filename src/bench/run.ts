@@ -41,7 +41,7 @@ interface StageReport extends Percentiles {
 /** The benchmark's JSON report; the README documents every field. */
 export interface BenchReport {
   setup: {
-    machine: { cpus: number; cpu_model: string; node: string; platform: string; load_avg_1m: number };
+    machine: { cpus: number; cpu_model: string; node: string; platform: string; load_avg_1m: number; malloc_arena_max: string | null };
     backend: string;
     inference: string;
     detector: string;
@@ -211,7 +211,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
     return {
       setup: {
-        machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}`, load_avg_1m: round2(os.loadavg()[0] ?? 0) },
+        machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}`, load_avg_1m: round2(os.loadavg()[0] ?? 0), malloc_arena_max: process.env.MALLOC_ARENA_MAX ?? null },
         backend: pipeline.backend,
         inference: pipeline.inferenceName,
         detector: options.config['detector.type'],

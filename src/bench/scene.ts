@@ -153,10 +153,12 @@ export class Scene {
     background?: Mat,
   ) {
     const pan = options.pan ?? 0;
+    const noise = options.noise ?? 0;
     const base = background ?? texturedBackground(options.width, options.height);
     // A panning camera's view slides over a wider picture: the background stretched by the pan.
     this.background = pan > 0 ? base.resize(options.height, options.width + 2 * pan, 0, 0, cv.INTER_LINEAR) : base;
-    if ((options.noise ?? 0) > 0) this.noise = noisePattern(options.width + NOISE_OFFSETS, options.height, options.noise!);
+    if (pan > 0 && !background) base.release();
+    if (noise > 0) this.noise = noisePattern(options.width + NOISE_OFFSETS, options.height, noise);
   }
 
   get frames(): number {

@@ -65,7 +65,7 @@ export const SCHEMA = {
   // not change since a scan last looked, a new one finds the same (detection/change_map.ts): a static
   // camera's scans search for small faces only where something moved.
   'tracking.change_threshold': double({ default: 3, min: 0, max: 255, runtime: true, description: 'video: least change of a 16 x 16 block\'s mean gray level for a background scan to search it for small faces again (large faces are searched for everywhere); 0: every background scan covers the whole frame' }),
-  'tracking.whole_scan_every': integer({ default: 6, min: 1, max: 1000, runtime: true, description: 'video: every this many background scans, one covers the whole frame whatever changed (1: all do)' }),
+  'tracking.whole_scan_every': integer({ default: 6, min: 1, max: 1000, runtime: true, description: 'video: every this many background scans, one covers the whole frame whatever changed (1: all do); a face that was there unfound in a still picture, or beside a tracked face, is found within scan_interval * whole_scan_every + max_scan_lag frames' }),
   // Re-detection costs grow with the window's area and the sizes tried (the windows near a face go
   // deep into the cascade): 0.25 / 1.45 cost half of 0.5 / 1.6 and keep every box of the sequence
   // test at IoU >= 0.8 (1.35 does not: the grouped box loses a neighbouring scale).

@@ -15,13 +15,8 @@ export class BoundedPool<T> {
   }
 
   acquire(): Promise<T> {
-    const ready = this.idle.pop();
-    if (ready !== undefined) return Promise.resolve(ready);
-    if (this.created < this.max) {
-      const item = this.make();
-      this.created++;
-      return Promise.resolve(item);
-    }
+    const now = this.tryAcquire();
+    if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
@@ -30,8 +25,10 @@ export class BoundedPool<T> {
     const ready = this.idle.pop();
     if (ready !== undefined) return ready;
     if (this.created >= this.max) return undefined;
+    // Counted once made: a `make` that throws leaves the bound as it was.
+    const item = this.make();
     this.created++;
-    return this.make();
+    return item;
   }
 
   release(item: T): void {

@@ -5,17 +5,20 @@ import type { Box } from '../vision/crop.js';
  * Where a camera's picture changed since the detector last looked there, in blocks of the frame.
  *
  * A Haar window's answer depends only on the pixels under it. Where the picture has not changed
- * since a full scan looked at it, a new scan finds what that one found: the faces there are tracked
+ * since a scan looked at it, a new scan finds what that one found: the faces there are tracked
  * already, and where it found none it finds none. So between whole-frame scans, a background scan
- * need only search for small faces where the picture changed (the costly part of a scan is its
- * smallest scales, which a region search keeps small), while large faces, which are cheap to scan
- * for, are still searched for over the whole frame.
+ * searches for small faces only around what changed (the costly part of a scan is its smallest
+ * scales, which a region search keeps small), while large faces, which are cheap to scan for, are
+ * still searched for over the whole frame. This is a heuristic, not an equivalence: a block counts
+ * as changed when its mean gray level moved (16 x 16 detector pixels averaged, so that a camera's
+ * sensor noise, a small fraction of a gray level in a block's mean, does not count and anything that
+ * moves does), and a region holds the windows centred on its changed blocks, not every window that
+ * overlaps one. A face that appears changes the blocks under its own centre, so it is searched for;
+ * what the heuristic misses, the periodic whole-frame scan finds (the stream's bound says when).
  *
- * Blocks are compared by their mean gray level (16 x 16 pixels averaged), so a camera's sensor noise
- * (a few gray levels a pixel, a small fraction of one level in a block's mean) does not count as
- * change, and anything that moves does. A block under a tracked face is not searched (re-detection
- * follows that face) and stays unscanned until a scan sees it without the track, so that a face
- * which comes back where a dropped track was is searched for. When most of the picture changed (a
+ * A block under a tracked face is not searched (re-detection follows that face) and stays unscanned
+ * until a scan sees it without the track, so that a face which comes back where a dropped track was
+ * is searched for; so do the blocks of every face a scan found. When most of the picture changed (a
  * moving robot, a change of exposure) the scan covers the whole frame.
  */
 
@@ -38,6 +41,15 @@ export interface PlannedScan {
   covered: Uint8Array;
   /** Blocks left unscanned because a tracked face is over them. */
   tracked: Uint8Array;
+  /** The block grid of the scanned image. */
+  grid: Grid;
+}
+
+interface Grid {
+  columns: number;
+  rows: number;
+  /** A block's size in detector pixels (about CHANGE_BLOCK; the grid covers the image exactly). */
+  cell: { w: number; h: number };
 }
 
 export interface ChangeOptions {
@@ -74,8 +86,9 @@ export class ChangeMap {
     small.release();
     const count = columns * rows;
     const cell = { w: gray.cols / columns, h: gray.rows / rows };
-    const underTrack = blocksUnder(tracked, columns, rows, cell);
-    const whole: PlannedScan = { plan: { kind: 'whole' }, means, covered: new Uint8Array(count).fill(1), tracked: underTrack };
+    const grid: Grid = { columns, rows, cell };
+    const underTrack = blocksUnder(tracked, grid);
+    const whole: PlannedScan = { plan: { kind: 'whole' }, means, covered: new Uint8Array(count).fill(1), tracked: underTrack, grid };
     if (options.forceWhole || options.threshold <= 0 || columns !== this.columns || rows !== this.rows) return whole;
 
     const dirty = new Uint8Array(count);
@@ -96,44 +109,47 @@ export class ChangeMap {
     );
     const area = regions.reduce((sum, r) => sum + r.width * r.height, 0);
     if (area > gray.cols * gray.rows * WHOLE_FRAME_SHARE) return whole;
-    return { plan: { kind: 'changed', regions, largeFrom: options.largeFrom, smallUpTo: options.smallUpTo }, means, covered: dirty, tracked: underTrack };
+    return { plan: { kind: 'changed', regions, largeFrom: options.largeFrom, smallUpTo: options.smallUpTo }, means, covered: dirty, tracked: underTrack, grid };
   }
 
-  /** A whole-frame scan of `gray` made outside a plan (a sequence's first frame). */
-  recordWhole(gray: Mat, tracked: readonly Box[]): void {
-    this.record(this.plan(gray, tracked, { threshold: 0, largeFrom: 0, smallUpTo: 0, forceWhole: true }), gray.cols, gray.rows);
+  /** A whole-frame scan of `gray` made outside a plan (a sequence's first frame), and the faces it found. */
+  recordWhole(gray: Mat, found: readonly Box[]): void {
+    this.record(this.plan(gray, [], { threshold: 0, largeFrom: 0, smallUpTo: 0, forceWhole: true }), found);
   }
 
-  /** The planned scan has completed: what it covered is now the reference there. */
-  record(scan: PlannedScan, width: number, height: number): void {
-    const columns = Math.max(1, Math.round(width / CHANGE_BLOCK));
-    const rows = Math.max(1, Math.round(height / CHANGE_BLOCK));
-    if (columns !== this.columns || rows !== this.rows || scan.means.length !== this.reference.length) {
+  /** The planned scan has completed, finding `found` (detector pixels): what it covered is now the reference there. */
+  record(scan: PlannedScan, found: readonly Box[]): void {
+    const { columns, rows } = scan.grid;
+    if (columns !== this.columns || rows !== this.rows) {
+      // A region scan planned against another image size (cannot happen within one sequence) is dropped.
       if (scan.plan.kind !== 'whole') return;
       this.columns = columns;
       this.rows = rows;
       this.reference = new Uint8Array(columns * rows);
       this.valid = new Uint8Array(columns * rows);
     }
+    const underFaces = blocksUnder(found, scan.grid);
     for (let i = 0; i < scan.means.length; i++) {
       if (scan.covered[i]) {
         this.reference[i] = scan.means[i]!;
         this.valid[i] = 1;
       }
-      // What a scan saw under a tracked face was left to re-detection: search it again once no track is there.
-      if (scan.tracked[i]) this.valid[i] = 0;
+      // What a scan left to re-detection (under a tracked face), and where it found a face, is
+      // searched again once no track is there: should that face's track end, the face is looked for.
+      if (scan.tracked[i] || underFaces[i]) this.valid[i] = 0;
     }
   }
 }
 
-/** Blocks that a box overlaps at all. */
-function blocksUnder(boxes: readonly Box[], columns: number, rows: number, cell: { w: number; h: number }): Uint8Array {
+/** Blocks that a box overlaps at all (a box ending on a block's edge does not reach the next block). */
+function blocksUnder(boxes: readonly Box[], { columns, rows, cell }: Grid): Uint8Array {
   const under = new Uint8Array(columns * rows);
   for (const b of boxes) {
+    if (b.width <= 0 || b.height <= 0) continue;
     const c0 = Math.max(0, Math.floor(b.x / cell.w));
-    const c1 = Math.min(columns - 1, Math.floor((b.x + b.width) / cell.w));
+    const c1 = Math.min(columns - 1, Math.ceil((b.x + b.width) / cell.w) - 1);
     const r0 = Math.max(0, Math.floor(b.y / cell.h));
-    const r1 = Math.min(rows - 1, Math.floor((b.y + b.height) / cell.h));
+    const r1 = Math.min(rows - 1, Math.ceil((b.y + b.height) / cell.h) - 1);
     for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) under[r * columns + c] = 1;
   }
   return under;

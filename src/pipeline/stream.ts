@@ -35,7 +35,10 @@ const NEW_FACE_IOU = 0.3;
  */
 const LARGE_FACE = 96;
 const SMALL_FACE_UP_TO = Math.round(LARGE_FACE * 1.7);
-/** A tracked face's blocks, left to re-detection, reach this fraction of its size beyond its box: a neighbouring face's centre is outside them. */
+/**
+ * A tracked face's blocks, left to re-detection, reach this fraction of its size beyond its box (its
+ * head moves with it). A neighbour whose centre falls in them (touching faces) waits for a whole scan.
+ */
 const TRACKED_MARGIN = 0.5;
 
 /**
@@ -46,7 +49,11 @@ const TRACKED_MARGIN = 0.5;
  * every frame each tracked face is re-detected in a window around its predicted box. When a scan
  * completes, the faces it found that no re-detection did (new faces, or faces a window lost) join
  * the frame. A scan is never older than `tracking.max_scan_lag` frames: past that the stream waits
- * for it. So every face the full scan finds is reported within scan_interval + max_scan_lag frames.
+ * for it. A background scan searches for small faces only where the picture changed (ChangeMap),
+ * and every `tracking.whole_scan_every`-th one covers the whole frame. So a face that appears (its
+ * picture changes), and every face of LARGE_FACE pixels or more, is reported within scan_interval +
+ * max_scan_lag frames; any other face the full scan finds (one that was there, unfound, in a still
+ * picture; one touching a tracked face) within scan_interval * whole_scan_every + max_scan_lag.
  * Detectors whose cost does not fall with the window size (YuNet) scan every frame.
  */
 export class FaceStream {
@@ -168,7 +175,7 @@ export class FaceStream {
     const frame = { cols: gray.cols, rows: gray.rows };
     scan.result = scanPlannedAsync(this.pipeline.detector, input, planned.plan, frame, config).then(
       (boxes) => {
-        this.recordScan(planned, input.gray.cols, input.gray.rows);
+        this.recordScan(planned, boxes, input.scale);
         free();
         return { boxes, scale: input.scale };
       },
@@ -184,15 +191,14 @@ export class FaceStream {
   }
 
   /** A completed scan is what the change map compares later frames with (not after dispose: a new sequence starts afresh). */
-  private recordScan(planned: PlannedScan, width: number, height: number): void {
-    if (!this.disposed) this.changes.record(planned, width, height);
+  private recordScan(planned: PlannedScan, found: readonly ScoredBox[], scale: number): void {
+    if (!this.disposed) this.changes.record(planned, found.map((b) => scaleBox(b, scale)));
   }
 
-  /** The first frame's whole scan, in the change map's pixels. */
-  private recordWholeScan(gray: Mat, boxes: readonly ScoredBox[]): void {
+  /** The first frame's whole scan, in the change map's pixels (scaled again here: once a sequence). */
+  private recordWholeScan(gray: Mat, found: readonly ScoredBox[]): void {
     const input = scanInput(gray, undefined, this.pipeline.config);
-    const grown = boxes.map((b) => scaleBox(growBox(b, TRACKED_MARGIN), input.scale));
-    this.changes.recordWhole(input.gray, grown);
+    this.changes.recordWhole(input.gray, found.map((b) => scaleBox(b, input.scale)));
     if (input.gray !== gray) input.gray.release();
     this.scansSinceWhole = 0;
   }

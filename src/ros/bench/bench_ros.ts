@@ -17,6 +17,7 @@ import { packageRoot, sharedDir } from '../../paths.js';
 import { percentiles, round2 } from '../../bench/stats.js';
 import { loadRclnodejs } from '../load_rclnodejs.js';
 import { FACE_CLASSIFICATION_ARRAY_TYPE } from '../messages.js';
+import { nodeEnvironment } from '../node_environment.js';
 
 const { values } = parseArgs({
   options: {
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   const rcl = loadRclnodejs();
   await rcl.init();
   const params = ['-p', `models.directory:=${path.join(shared, 'models')}`, ...(values.param ?? []).flatMap((p) => ['-p', p])];
-  const nodeProcess = start(values['node-script'] ? path.resolve(values['node-script']) : 'main.js', ['--ros-args', '-r', `__ns:=${NS}`, '-r', `image:=${NS}/camera/image`, ...params], { FACE_CLASSIFICATION_LOG_LEVEL: 'warn' });
+  const nodeProcess = start(values['node-script'] ? path.resolve(values['node-script']) : 'main.js', ['--ros-args', '-r', `__ns:=${NS}`, '-r', `image:=${NS}/camera/image`, ...params], { ...nodeEnvironment(), FACE_CLASSIFICATION_LOG_LEVEL: 'warn' });
   const camera = start(path.join('bench', 'camera.js'), ['--ros-args', '-r', `__ns:=${NS}`], {
     BENCH_WIDTH: String(width), BENCH_HEIGHT: String(height), BENCH_RATE_HZ: values.rate!, BENCH_FACES: values.faces!, BENCH_PAN: values.pan ? '1' : '0', BENCH_PHOTOS: path.join(shared, 'testdata', 'photos'),
   });
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
   const window = arrivals.filter((a) => a.at >= from && a.at < to);
   const latency = percentiles(window.map((a) => a.latencyMs));
   const report = {
-    setup: { size: `${width}x${height}`, camera_hz: Number(values.rate), faces: Number(values.faces), seconds, warmup, cpus: os.cpus().length, load_avg_1m: round2(loadBefore), params: values.param },
+    setup: { size: `${width}x${height}`, camera_hz: Number(values.rate), faces: Number(values.faces), camera: values.pan ? 'pan' : 'still', seconds, warmup, cpus: os.cpus().length, load_avg_1m: round2(loadBefore), node_malloc_arena_max: nodeEnvironment().MALLOC_ARENA_MAX, params: values.param },
     answers_hz: round2((window.length / (to - from)) * 1000),
     latency_ms: { p50: latency.p50_ms, p95: latency.p95_ms, p99: latency.p99_ms, max: latency.max_ms },
     node_cpu_percent_of_one_core: round2(((after.cpuMs - before.cpuMs) / (to - from)) * 100),
