@@ -39,6 +39,11 @@ function paperFaces(frame: Mat): Box[] {
   return found;
 }
 
+/** The map as after a whole-frame scan of `image` that found no face. */
+function recordWhole(map: ChangeMap, image: Mat): void {
+  map.record(map.plan(image, [], { ...OPTIONS, forceWhole: true }), []);
+}
+
 async function plannedFaces(map: ChangeMap, frame: Mat, tracked: Box[]): Promise<{ kind: string; regions: Box[]; faces: Box[] }> {
   const image = gray(frame);
   const planned = map.plan(image, tracked, OPTIONS);
@@ -55,7 +60,7 @@ test('change map: a still, noisy picture needs no region search; faces that appe
   const faces = [still(0, 0.15, 0.45, 110), still(1 % n, 0.45, 0.2, 100, 5), still(2 % n, 0.75, 0.62, 250, 10)];
   const scene = new Scene({ width: W, height: H, frames: 100, faces, noise: CAMERA_NOISE }, patches, background);
   const map = new ChangeMap();
-  map.recordWhole(gray(scene.frame(0)), []);
+  recordWhole(map, gray(scene.frame(0)));
   const quiet = await plannedFaces(map, scene.frame(2), []);
   assert.equal(quiet.kind, 'changed', 'a still picture is not scanned whole');
   assert.deepEqual(quiet.regions, [], `noise alone makes no region to search: ${JSON.stringify(quiet.regions)}`);
@@ -82,7 +87,7 @@ test('change map: a still, noisy picture needs no region search; faces that appe
 test('change map: blocks under a tracked face are left to re-detection, and searched again once the track is gone', async () => {
   const scene = new Scene({ width: W, height: H, frames: 100, faces: [still(0, 0.45, 0.45, 100, 3)], noise: CAMERA_NOISE }, patches, background);
   const map = new ChangeMap();
-  map.recordWhole(gray(scene.frame(0)), []);
+  recordWhole(map, gray(scene.frame(0)));
   const truth = paperFaces(scene.frame(4))[0]!;
   assert.ok(truth, 'the paper finds the face');
   const grown: Box = { x: truth.x - truth.width / 2, y: truth.y - truth.height / 2, width: truth.width * 2, height: truth.height * 2 };
@@ -99,10 +104,10 @@ test('change map: blocks under a tracked face are left to re-detection, and sear
 test('change map: a panning camera, threshold 0, a forced whole scan and a new image size all scan the whole frame', () => {
   const panning = new Scene({ width: W, height: H, frames: 100, faces: [], noise: CAMERA_NOISE, pan: 48 }, patches, background);
   const map = new ChangeMap();
-  map.recordWhole(gray(panning.frame(0)), []);
+  recordWhole(map, gray(panning.frame(0)));
   assert.equal(map.plan(gray(panning.frame(10)), [], OPTIONS).plan.kind, 'whole', 'panning');
   const stillScene = new Scene({ width: W, height: H, frames: 100, faces: [], noise: CAMERA_NOISE }, patches, background);
-  map.recordWhole(gray(stillScene.frame(0)), []);
+  recordWhole(map, gray(stillScene.frame(0)));
   assert.equal(map.plan(gray(stillScene.frame(1)), [], OPTIONS).plan.kind, 'changed');
   assert.equal(map.plan(gray(stillScene.frame(1)), [], { ...OPTIONS, threshold: 0 }).plan.kind, 'whole', 'threshold 0');
   assert.equal(map.plan(gray(stillScene.frame(1)), [], { ...OPTIONS, forceWhole: true }).plan.kind, 'whole', 'forced');

@@ -30,8 +30,8 @@ const WHOLE_FRAME_SHARE = 0.5;
 export type ScanPlan =
   /** Every face of the frame. */
   | { kind: 'whole' }
-  /** Faces of at least `largeFrom` pixels anywhere; faces up to `smallUpTo` inside `regions`. */
-  | { kind: 'changed'; regions: Box[]; largeFrom: number; smallUpTo: number };
+  /** Faces of at least `largeFrom` pixels anywhere; faces up to `smallUpTo` inside `regions`, which cover `share` of the image. */
+  | { kind: 'changed'; regions: Box[]; largeFrom: number; smallUpTo: number; share: number };
 
 /** A pending plan with what it takes to record it once the scan it describes has completed. */
 export interface PlannedScan {
@@ -109,12 +109,8 @@ export class ChangeMap {
     );
     const area = regions.reduce((sum, r) => sum + r.width * r.height, 0);
     if (area > gray.cols * gray.rows * WHOLE_FRAME_SHARE) return whole;
-    return { plan: { kind: 'changed', regions, largeFrom: options.largeFrom, smallUpTo: options.smallUpTo }, means, covered: dirty, tracked: underTrack, grid };
-  }
-
-  /** A whole-frame scan of `gray` made outside a plan (a sequence's first frame), and the faces it found. */
-  recordWhole(gray: Mat, found: readonly Box[]): void {
-    this.record(this.plan(gray, [], { threshold: 0, largeFrom: 0, smallUpTo: 0, forceWhole: true }), found);
+    const share = area / (gray.cols * gray.rows);
+    return { plan: { kind: 'changed', regions, largeFrom: options.largeFrom, smallUpTo: options.smallUpTo, share }, means, covered: dirty, tracked: underTrack, grid };
   }
 
   /** The planned scan has completed, finding `found` (detector pixels): what it covered is now the reference there. */

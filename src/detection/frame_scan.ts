@@ -30,7 +30,7 @@ export function scanInput(gray: Mat, bgr: Mat | undefined, config: Config): Scan
 }
 
 /** Free the scaled copies a scan made (never the frame's own Mats). */
-function releaseScaled(input: ScanInput, gray: Mat, bgr: Mat | undefined): void {
+export function releaseScaled(input: ScanInput, gray: Mat, bgr: Mat | undefined): void {
   if (input.gray !== gray) input.gray.release();
   if (input.bgr && input.bgr !== bgr) input.bgr.release();
 }

@@ -3,9 +3,9 @@ import type { ColorOrder } from '../vision/image.js';
 import { iou, type Box } from '../vision/crop.js';
 import type { Logger } from '../log.js';
 import type { Classification, HeadTask } from '../models/classifier.js';
-import { scanFrame, scanInput, scanPlannedAsync, type ScoredBox } from '../detection/frame_scan.js';
+import { releaseScaled, scanFrame, scanInput, scanPlannedAsync, type ScoredBox } from '../detection/frame_scan.js';
 import { ChangeMap, type PlannedScan } from '../detection/change_map.js';
-import { detectNear, detectNearAsync } from '../detection/region.js';
+import { detectNear, detectNearAsync, searchWindow } from '../detection/region.js';
 import { FaceTracker, predictBox, type Track } from '../tracking/tracker.js';
 import { ScoreSmoother, type SmoothingMethod } from '../tracking/smoothing.js';
 import { PreparedFrame } from './prepared_frame.js';
@@ -18,9 +18,8 @@ interface BackgroundScan {
   done: boolean;
   /** The faces re-detected in the frame the scan sees: what the scan's answer is compared with. */
   known: ScoredBox[];
-  /** What it covers (FrameResult.backgroundScan). */
-  coverage: { kind: 'whole' | 'changed'; share: number };
-  result: Promise<{ boxes: ScoredBox[]; scale: number } | undefined>;
+  /** The faces found, with what the scan covered (FrameResult.backgroundScan). */
+  result: Promise<{ boxes: ScoredBox[]; scale: number; coverage: NonNullable<FrameResult['backgroundScan']> } | undefined>;
 }
 
 /** Above this overlap two boxes are one face (duplicates from neighbouring tracks' windows). */
@@ -95,7 +94,6 @@ export class FaceStream {
     if (!detector.searchesRegions || interval <= 1 || this.frameIndex === 0) {
       const scan = scanFrame(detector, gray, bgr, config);
       boxes = scan.boxes;
-      if (detector.searchesRegions && interval > 1) this.recordWholeScan(gray, boxes);
       this.lastScale = scan.scale;
       this.lastScanStart = this.frameIndex;
       detection = 'full';
@@ -108,7 +106,7 @@ export class FaceStream {
         this.background = undefined;
         const found = await scan.result;
         if (found) {
-          backgroundScan = scan.coverage;
+          backgroundScan = found.coverage;
           this.lastScale = found.scale;
           boxes = this.mergeScan(boxes, scan.known, found.boxes, gray, bgr);
         }
@@ -151,7 +149,7 @@ export class FaceStream {
 
   private startBackgroundScan(frameGray: Mat, frameBgr: Mat | undefined): void {
     const config = this.pipeline.config;
-    const scan: BackgroundScan = { started: this.frameIndex, done: false, known: [], coverage: { kind: 'whole', share: 1 }, result: Promise.resolve(undefined) };
+    const scan: BackgroundScan = { started: this.frameIndex, done: false, known: [], result: Promise.resolve(undefined) };
     // The scan outlives this frame, whose Mats its caller frees when the frame is done: it scans copies it owns.
     const gray = frameGray.copy();
     const bgr = frameBgr?.copy();
@@ -164,11 +162,10 @@ export class FaceStream {
       forceWhole: whole,
     });
     if (planned.plan.kind === 'whole') this.scansSinceWhole = 0;
-    else scan.coverage = { kind: 'changed', share: planned.plan.regions.reduce((sum, r) => sum + r.width * r.height, 0) / (input.gray.cols * input.gray.rows) };
+    const coverage: FrameResult['backgroundScan'] = planned.plan.kind === 'whole' ? { kind: 'whole', share: 1 } : { kind: 'changed', share: planned.plan.share };
     const free = (): void => {
       scan.done = true;
-      if (input.gray !== gray) input.gray.release();
-      if (input.bgr && input.bgr !== bgr) input.bgr.release();
+      releaseScaled(input, gray, bgr);
       gray.release();
       bgr?.release();
     };
@@ -177,7 +174,7 @@ export class FaceStream {
       (boxes) => {
         this.recordScan(planned, boxes, input.scale);
         free();
-        return { boxes, scale: input.scale };
+        return { boxes, scale: input.scale, coverage };
       },
       (error: unknown) => {
         // A failed scan costs one scan's new faces, not the stream: log it and go on tracking.
@@ -195,17 +192,9 @@ export class FaceStream {
     if (!this.disposed) this.changes.record(planned, found.map((b) => scaleBox(b, scale)));
   }
 
-  /** The first frame's whole scan, in the change map's pixels (scaled again here: once a sequence). */
-  private recordWholeScan(gray: Mat, found: readonly ScoredBox[]): void {
-    const input = scanInput(gray, undefined, this.pipeline.config);
-    this.changes.recordWhole(input.gray, found.map((b) => scaleBox(b, input.scale)));
-    if (input.gray !== gray) input.gray.release();
-    this.scansSinceWhole = 0;
-  }
-
-  /** The tracked faces' predicted boxes, grown by TRACKED_MARGIN, in detector pixels. */
+  /** The tracked faces' predicted boxes, grown by TRACKED_MARGIN (as re-detection's windows are grown), in detector pixels. */
   private trackedRegions(scale: number, width: number, height: number): Box[] {
-    return this.tracker.active.map((track) => scaleBox(growBox(clampBox(predictBox(track), width, height), TRACKED_MARGIN), scale));
+    return this.tracker.active.map((track) => scaleBox(searchWindow(predictBox(track), TRACKED_MARGIN, width, height), scale));
   }
 
   /**
@@ -259,11 +248,6 @@ function clampBox(box: Box, width: number, height: number): Box {
   const x = Math.max(0, Math.min(width - 1, box.x));
   const y = Math.max(0, Math.min(height - 1, box.y));
   return { x, y, width: Math.max(1, Math.min(width - x, box.width)), height: Math.max(1, Math.min(height - y, box.height)) };
-}
-
-function growBox(box: Box, margin: number): Box {
-  const grow = Math.max(box.width, box.height) * margin;
-  return { x: box.x - grow, y: box.y - grow, width: box.width + 2 * grow, height: box.height + 2 * grow };
 }
 
 function scaleBox(box: Box, scale: number): Box {
