@@ -31,8 +31,14 @@ export interface FaceResult {
   confirmed: boolean;
   /** The detected face in frame pixels. */
   box: Box;
-  /** Detector confidence (YuNet score, or Haar's neighbour count). */
+  /** Detector confidence (YuNet score, or Haar's neighbour count); a carried box keeps its last detection's. */
   score: number;
+  /**
+   * Video: the detector did not find this face in this frame; its box was carried from the last
+   * frames by following its picture (tracking.hold_frames at most), so a face that turns or talks
+   * for a moment keeps its track and its answers.
+   */
+  carried?: boolean;
   /** The heads' answers, smoothed over the track's frames in a stream with smoothing on. */
   emotion?: Classification;
   gender?: Classification;

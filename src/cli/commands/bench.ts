@@ -5,6 +5,10 @@ import { PIPELINE_HELP, PIPELINE_OPTIONS, configFromFlags } from '../common.js';
 import { sharedDir } from '../../paths.js';
 import { ImageError } from '../../errors.js';
 import { runBench, type BenchReport } from '../../bench/run.js';
+import { runClipBench, type ClipBenchReport, type ReferenceDetector } from '../../bench/clip.js';
+import { ProgressBar } from '../progress.js';
+import type { CliContext, OptionValues } from '../command.js';
+import type { Config } from '../../config/schema.js';
 
 const SIZES: Record<string, [number, number]> = { vga: [640, 480], '720p': [1280, 720], '1080p': [1920, 1080] };
 
@@ -39,10 +43,52 @@ function summaryLines(r: BenchReport): string[] {
   ];
 }
 
+function clipSummary(r: ClipBenchReport): string[] {
+  const s = r.setup;
+  const sc = r.score;
+  return [
+    `${s.clip} ${s.size}, ${s.frames} frames; ${s.detector}, ${s.inference}; reference ${s.reference.detector}${s.reference.input_size ? ` ${s.reference.input_size}` : ''} on every frame; ${s.machine.cpus} cpus, load ${s.machine.load_avg_1m}`,
+    `recall ${sc.recall} of ${sc.reference_faces} faces (${sc.counted_face_frames} face-frames), precision ${sc.precision}, id switches ${sc.id_switches} (${sc.id_switches_per_face} a face), tracks a face ${sc.tracks_per_face}`,
+    `cpu ${r.frame.cpu_ms_per_frame} ms/frame (decode ${r.decode_cpu_ms_per_frame} more), ${r.frame.fps} fps; latency p50 ${r.frame.p50_ms} ms, p99 ${r.frame.p99_ms}; carried ${r.detection.carried_share} of faces; peak rss ${r.memory.peak_rss_mb} MB`,
+  ];
+}
+
+const REFERENCES: readonly ReferenceDetector[] = ['yunet', 'haar'];
+
+async function runClip(values: OptionValues, file: string, config: Config, context: CliContext): Promise<number> {
+  const reference = (values['reference'] as string | undefined) ?? 'yunet';
+  if (!REFERENCES.includes(reference as ReferenceDetector)) throw new UsageError(`--reference must be one of ${REFERENCES.join(', ')}; got ${JSON.stringify(reference)}`);
+  const referenceSize = values['reference-size'] === undefined ? undefined : positiveInteger(values['reference-size'], 'reference-size', 640, 32);
+  if (referenceSize !== undefined && referenceSize % 32 !== 0) throw new UsageError(`--reference-size must be a multiple of 32; got ${referenceSize}`);
+  const maxFrames = values['frames'] === undefined ? Infinity : positiveInteger(values['frames'], 'frames', 1);
+  let bar: ProgressBar | undefined;
+  let pass = '';
+  const report = await runClipBench({
+    file,
+    reference: reference as ReferenceDetector,
+    ...(referenceSize ? { referenceSize } : {}),
+    maxFrames,
+    config,
+    log: context.log,
+    progress: (name, done, total) => {
+      if (name !== pass) {
+        bar?.finish(total);
+        pass = name;
+        bar = new ProgressBar(total);
+      }
+      bar!.update(done);
+    },
+  });
+  bar?.finish(report.setup.frames);
+  if (values['json']) context.emit(report);
+  else for (const line of clipSummary(report)) process.stdout.write(`${line}\n`);
+  return 0;
+}
+
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'measure the whole pipeline per stage (wall and CPU), end to end, and memory on this machine',
-  usage: '[IMAGE] [--frames N] [--size 640x480|1280x720|WxH] [--faces K] [--video] [--pan] [--rate HZ] [--gbp] [--json] [options]',
+  usage: '--clip VIDEO [--reference yunet|haar] [--reference-size N] [--frames N] [--json] [options]\n       [IMAGE] [--frames N] [--size 640x480|1280x720|WxH] [--faces K] [--video] [--pan] [--rate HZ] [--gbp] [--json] [options]',
   details: [
     'Frames are built from the real test photos (../shared/testdata/photos): without --faces, IMAGE (default: the astronaut)',
     'letterboxed into the frame; with --faces K, K real faces pasted at different places and sizes on a face-free photo background.',
@@ -51,8 +97,10 @@ export const benchCommand: Command = {
     'Sequence frames carry a camera\'s sensor noise; with --pan the camera turns, so no part of the picture stays still.',
     'Without --video each frame is processed on its own with a full-frame scan (the photo path).',
     'Prints a summary, or with --json one JSON object (fields in README.md, "Benchmark").',
+    'With --clip VIDEO, the video path as configured runs over a real clip and is scored against a reference detector run on',
+    'every frame of the whole picture: recall of its persistent faces, precision, id switches, CPU, latency and peak RSS.',
   ].join('\n'),
-  options: { ...PIPELINE_OPTIONS, frames: { type: 'string' }, warmup: { type: 'string' }, size: { type: 'string' }, faces: { type: 'string' }, video: { type: 'boolean' }, pan: { type: 'boolean' }, rate: { type: 'string' }, gbp: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: { ...PIPELINE_OPTIONS, frames: { type: 'string' }, warmup: { type: 'string' }, size: { type: 'string' }, faces: { type: 'string' }, video: { type: 'boolean' }, pan: { type: 'boolean' }, rate: { type: 'string' }, gbp: { type: 'boolean' }, json: { type: 'boolean' }, clip: { type: 'string' }, reference: { type: 'string' }, 'reference-size': { type: 'string' } },
   help: {
     ...PIPELINE_HELP,
     frames: 'frames to time after the warm-up (default 300)',
@@ -64,8 +112,15 @@ export const benchCommand: Command = {
     rate: 'pace frames like a camera at this rate in Hz (default: back to back)',
     gbp: 'also time guided backpropagation per face (the gbp_image topic)',
     json: 'print one JSON object instead of the summary',
+    clip: 'a real video to score the video path on, against --reference on every frame',
+    reference: 'with --clip: the per-frame reference detector, yunet (default) or haar',
+    'reference-size': 'with --clip and yunet: longer side of the reference\'s network input (default yunet.input_size)',
   },
   async run(values, positionals, context) {
+    if (values['clip'] !== undefined) {
+      if (positionals.length > 0) throw new UsageError('--clip takes no IMAGE');
+      return runClip(values, values['clip'] as string, configFromFlags(values), context);
+    }
     if (positionals.length > 1) throw new UsageError('give at most one IMAGE');
     const [width, height] = parseSize((values['size'] as string | undefined) ?? '640x480');
     const shared = sharedDir();
