@@ -71,6 +71,11 @@ export const SCHEMA = {
   // test at IoU >= 0.8 (1.35 does not: the grouped box loses a neighbouring scale).
   'tracking.search_margin': double({ default: 0.25, min: 0.1, max: 3.0, runtime: true, description: 'video: re-detection window around a tracked face, as a fraction of its size on each side' }),
   'tracking.search_scale_range': double({ default: 1.45, min: 1.05, max: 4.0, runtime: true, description: 'video: re-detection looks for faces between size / range and size * range' }),
+  // Detectors miss a face for a few frames when it turns, tilts or talks; without holding, its track
+  // ended and came back with a new id, and the frames between reported nothing (tracking/carry.ts).
+  'tracking.hold_frames': integer({ default: 12, min: 0, max: 1000, runtime: true, description: 'video: frames a tracked face the detector misses is carried by following its picture (template matching near its predicted box) and reported with carried: true; a whole background scan that does not find it ends it (0: no holding)' }),
+  'tracking.hold_similarity': double({ default: 0.7, min: 0.0, max: 1.0, runtime: true, description: 'video: least normalised correlation between a face\'s last detected picture and the frame for it to be carried there' }),
+  'tracking.cut_threshold': double({ default: 0.5, min: 0.0, max: 1.0, runtime: true, description: 'video: share of the picture that must change at once (a camera cut, a fast turn, a hand over the lens) for the stream to end every track and scan the whole frame at once (0: never)' }),
   'tracking.confirm_frames': integer({ default: 3, min: 1, max: 1000, runtime: true, description: 'frames a face must be seen in before its track is confirmed (and published per face)' }),
   'tracking.max_missed': integer({ default: 15, min: 0, max: 10000, runtime: true, description: 'consecutive frames a track may go unseen before it is dropped; a face that comes back later gets a new id' }),
   'tracking.min_iou': double({ default: 0.3, min: 0.01, max: 1.0, runtime: true, description: 'least overlap between a detection and a track\'s predicted box to associate them' }),

@@ -31,5 +31,11 @@ export interface FaceDetector {
   detectAsync?(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent?: ScanExtent): Promise<Detection[]>;
   /** Whether re-detecting a known face in a small window is much cheaper than a full scan. */
   readonly searchesRegions: boolean;
+  /**
+   * Whether a scan of part of a frame costs less in proportion to the part (Haar: its cost is the
+   * windows it tries). Where not (YuNet: the network's input size sets the cost), background scans
+   * cover the whole frame and the change map is not used.
+   */
+  readonly searchesChangedRegions: boolean;
   dispose?(): void;
 }

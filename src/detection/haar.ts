@@ -27,6 +27,7 @@ export function resolveCascade(nameOrPath: string): string {
 export class HaarDetector implements FaceDetector {
   readonly name = 'haar' as const;
   readonly searchesRegions = true;
+  readonly searchesChangedRegions = true;
   /**
    * Classifiers for scans on the thread pool, one per scan in flight: a CascadeClassifier keeps
    * per-image state while it scans, so one instance must never run on two threads at once. Each

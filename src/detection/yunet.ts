@@ -10,7 +10,7 @@ import { iou } from '../vision/crop.js';
 import { ModelFileError, errorMessage } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../models/resolve.js';
 import type { Config } from '../config/schema.js';
-import type { Detection, DetectionLimits, FaceDetector } from './detector.js';
+import type { Detection, DetectionLimits, FaceDetector, ScanExtent } from './detector.js';
 
 type Net = ReturnType<typeof cv.readNetFromONNX>;
 
@@ -29,6 +29,15 @@ interface Candidate {
   score: number;
   landmarks: [number, number][];
 }
+
+/**
+ * Re-detection windows go to the network at this size (longer side, padded square). A window is a
+ * face grown by tracking.search_margin on each side, so the face fills about half of it: 32 px or
+ * so, well inside the sizes YuNet finds, whatever the face's size in the frame (small faces are
+ * enlarged, large ones reduced). One fixed size means OpenCV's dnn never reshapes its buffers
+ * between windows; it costs about 1 ms a window here (the whole 640 x 640 input costs 25).
+ */
+export const WINDOW_INPUT = 64;
 
 /** A float32 blob of shape [1, n, c] as a flat array of n * c values. */
 function blobValues(blob: Mat): Float32Array {
@@ -58,54 +67,95 @@ function nms(candidates: Candidate[], threshold: number, topK: number): Candidat
 
 export class YuNetDetector implements FaceDetector {
   readonly name = 'yunet' as const;
-  /** The network runs at a fixed input size: a small window costs as much as the whole frame. */
-  readonly searchesRegions = false;
+  /** Re-detection in a small window costs a few percent of a whole-frame scan (WINDOW_INPUT). */
+  readonly searchesRegions = true;
+  /** A scan's cost is set by the network's input size, not by the area searched: scans cover the whole frame. */
+  readonly searchesChangedRegions = false;
 
   private constructor(
     readonly modelPath: string,
-    private readonly net: Net,
-    /** Longer side of the network input; frames are scaled to it. */
+    /** One network per use, so that none reshapes its buffers from call to call and the pool's scan never shares one with the main thread. */
+    private readonly nets: Record<'frame' | 'window' | 'pool', Net>,
+    /** Longer side of the network input for whole frames; frames are scaled to it. */
     readonly inputSize: number,
   ) {}
 
   /** `model` is a model id (models/*.json) or a path to the ONNX file. */
   static async load(model: string, inputSize: number, resolve: ResolveOptions): Promise<YuNetDetector> {
     const { path: file } = await resolveModel(model, resolve);
-    let net: Net;
-    try {
-      net = cv.readNetFromONNX(file);
-    } catch (error) {
-      // The binding throws plain strings; keep the first line, which says what OpenCV disliked.
-      throw new ModelFileError(file, `not a loadable ONNX model (${errorMessage(error).split('\n')[0]})`);
-    }
-    // A loadable ONNX file of another network lacks YuNet's output heads; say so now, not per frame.
-    const layers = net.getLayerNames();
-    const outputs = new Set(net.getUnconnectedOutLayers().map((id) => layers[id - 1]));
-    const missing = OUTPUTS.filter((name) => !outputs.has(name));
-    if (missing.length > 0) throw new ModelFileError(file, `not a YuNet 2023mar model (missing outputs ${missing.join(', ')})`);
-    return new YuNetDetector(file, net, inputSize);
+    const open = (): Net => {
+      let net: Net;
+      try {
+        net = cv.readNetFromONNX(file);
+      } catch (error) {
+        // The binding throws plain strings; keep the first line, which says what OpenCV disliked.
+        throw new ModelFileError(file, `not a loadable ONNX model (${errorMessage(error).split('\n')[0]})`);
+      }
+      // A loadable ONNX file of another network lacks YuNet's output heads; say so now, not per frame.
+      const layers = net.getLayerNames();
+      const outputs = new Set(net.getUnconnectedOutLayers().map((id) => layers[id - 1]));
+      const missing = OUTPUTS.filter((name) => !outputs.has(name));
+      if (missing.length > 0) throw new ModelFileError(file, `not a YuNet 2023mar model (missing outputs ${missing.join(', ')})`);
+      return net;
+    };
+    return new YuNetDetector(file, { frame: open(), window: open(), pool: open() }, inputSize);
   }
 
-  detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Detection[] {
-    const image = bgr ?? gray.cvtColor(cv.COLOR_GRAY2BGR);
-    const { cols, rows } = image;
-    if (cols === 0 || rows === 0) return [];
+  detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'window'): Detection[] {
+    const input = this.networkInput(gray, bgr, extent);
+    if (!input) return [];
+    const net = this.nets[extent];
+    net.setInput(input.blob);
+    const outputs = net.forward(OUTPUTS);
+    input.blob.release();
+    return this.decode(outputs, input, config, limits);
+  }
 
-    // Scale the longer side to the input size, then pad right and bottom with black to multiples of
-    // 32 (as FaceDetectorYN pads), so padding never shifts coordinates.
-    const scale = this.inputSize / Math.max(cols, rows);
+  /** Whole-frame scans run on the thread pool (their own network); windows are cheap and run here. */
+  async detectAsync(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'window'): Promise<Detection[]> {
+    if (extent === 'window') return this.detect(gray, bgr, config, limits, extent);
+    const input = this.networkInput(gray, bgr, extent);
+    if (!input) return [];
+    const net = this.nets.pool;
+    net.setInput(input.blob);
+    const outputs = await net.forwardAsync(OUTPUTS);
+    input.blob.release();
+    return this.decode(outputs, input, config, limits);
+  }
+
+  /**
+   * The image as the network takes it: the longer side scaled to the input size (the frame's, or
+   * WINDOW_INPUT for a window), padded right and bottom with black to multiples of 32 (as
+   * FaceDetectorYN pads, so padding never shifts coordinates), as a raw BGR 0..255 blob. Every
+   * intermediate Mat is freed here: the binding does not tell V8 their size, so waiting for the
+   * garbage collector let a 1080p stream's peak RSS reach 640 MB.
+   */
+  private networkInput(gray: Mat, bgr: Mat | undefined, extent: ScanExtent): { blob: Mat; cols: number; rows: number; w: number; h: number; padW: number; padH: number } | undefined {
+    const { cols, rows } = gray;
+    if (cols === 0 || rows === 0) return undefined;
+    const image = bgr ?? gray.cvtColor(cv.COLOR_GRAY2BGR);
+    const side = extent === 'window' ? WINDOW_INPUT : this.inputSize;
+    const scale = side / Math.max(cols, rows);
     const w = Math.max(1, Math.round(cols * scale));
     const h = Math.max(1, Math.round(rows * scale));
     const resized = w === cols && h === rows ? image : image.resize(h, w, 0, 0, scale < 1 ? cv.INTER_AREA : cv.INTER_LINEAR);
-    const padW = Math.ceil(w / DIVISOR) * DIVISOR;
-    const padH = Math.ceil(h / DIVISOR) * DIVISOR;
+    // Windows always go in at WINDOW_INPUT square, frames at their own padded size.
+    const padW = extent === 'window' ? WINDOW_INPUT : Math.ceil(w / DIVISOR) * DIVISOR;
+    const padH = extent === 'window' ? WINDOW_INPUT : Math.ceil(h / DIVISOR) * DIVISOR;
     const padded = resized.copyMakeBorder(0, padH - h, 0, padW - w, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
     // The model was trained on raw BGR 0..255: no scaling, no mean, and no R/B swap (the binding's
     // blobFromImage swaps by default).
     const blob = cv.blobFromImage(padded, 1, new cv.Size(padW, padH), new cv.Vec3(0, 0, 0), false, false);
-    this.net.setInput(blob);
-    const values = this.net.forward(OUTPUTS).map(blobValues);
+    padded.release();
+    if (resized !== image) resized.release();
+    if (image !== bgr) image.release();
+    return { blob, cols, rows, w, h, padW, padH };
+  }
 
+  private decode(outputs: Mat[], input: { cols: number; rows: number; w: number; h: number; padW: number; padH: number }, config: Config, limits: DetectionLimits): Detection[] {
+    const values = outputs.map(blobValues);
+    for (const output of outputs) output.release();
+    const { cols, rows, w, h, padW, padH } = input;
     const threshold = config['yunet.score_threshold'];
     // Candidates are in network-input pixels; fx, fy take them back to the given image's pixels.
     const fx = cols / w;

@@ -7,6 +7,8 @@ import { releaseScaled, scanFrame, scanInput, scanPlannedAsync, type ScoredBox }
 import { ChangeMap, type PlannedScan } from '../detection/change_map.js';
 import { detectNear, detectNearAsync, searchWindow } from '../detection/region.js';
 import { FaceTracker, predictBox, type Track } from '../tracking/tracker.js';
+import { FaceCarrier } from '../tracking/carry.js';
+import { SceneCutDetector } from '../tracking/scene_cut.js';
 import { ScoreSmoother, type SmoothingMethod } from '../tracking/smoothing.js';
 import { PreparedFrame } from './prepared_frame.js';
 import { StageClock, roundTimings } from './timing.js';
@@ -18,6 +20,8 @@ interface BackgroundScan {
   done: boolean;
   /** The faces re-detected in the frame the scan sees: what the scan's answer is compared with. */
   known: ScoredBox[];
+  /** The faces carried (not detected) in that frame, by track id: a whole scan that does not find one ends it. */
+  carried: Map<number, ScoredBox>;
   /** The faces found, with what the scan covered (FrameResult.backgroundScan). */
   result: Promise<{ boxes: ScoredBox[]; scale: number; coverage: NonNullable<FrameResult['backgroundScan']> } | undefined>;
 }
@@ -53,7 +57,10 @@ const TRACKED_MARGIN = 0.5;
  * picture changes), and every face of LARGE_FACE pixels or more, is reported within scan_interval +
  * max_scan_lag frames; any other face the full scan finds (one that was there, unfound, in a still
  * picture; one touching a tracked face) within scan_interval * whole_scan_every + max_scan_lag.
- * Detectors whose cost does not fall with the window size (YuNet) scan every frame.
+ * Detectors whose scans cost the same whatever part of the frame they cover (YuNet) scan
+ * the whole frame each time. A face re-detection misses is carried by its picture for up to
+ * tracking.hold_frames frames (reported `carried`), and a cut (tracking.cut_threshold) ends every
+ * track and scans the whole frame at once.
  */
 export class FaceStream {
   private readonly tracker = new FaceTracker();
@@ -64,6 +71,11 @@ export class FaceStream {
   private background: BackgroundScan | undefined;
   private readonly changes = new ChangeMap();
   private scansSinceWhole = 0;
+  private readonly carrier = new FaceCarrier();
+  private readonly cuts = new SceneCutDetector();
+  /** Consecutive frames each track was carried; tracks a whole scan contradicted are not carried again. */
+  private readonly held = new Map<number, number>();
+  private readonly contradicted = new Set<number>();
   private disposed = false;
 
   constructor(
@@ -88,10 +100,16 @@ export class FaceStream {
     clock.lap('convert');
 
     const interval = config['tracking.scan_interval'];
+    // A cut (most of the picture changed at once): the tracks describe another picture. End them all
+    // and scan the whole frame now, rather than let a track jump to whoever stands where it was.
+    const cut = this.frameIndex > 0 && this.cuts.isCut(gray, config['tracking.cut_threshold']);
+    if (this.frameIndex === 0) this.cuts.isCut(gray, 0);
+    const endedByCut = cut ? this.restart() : [];
     let boxes: ScoredBox[];
+    const carriedNow = new Map<ScoredBox, number>();
     let detection: FrameResult['detection'] = 'tracked';
     let backgroundScan: FrameResult['backgroundScan'];
-    if (!detector.searchesRegions || interval <= 1 || this.frameIndex === 0) {
+    if (!detector.searchesRegions || interval <= 1 || this.frameIndex === 0 || cut) {
       const scan = scanFrame(detector, gray, bgr, config);
       boxes = scan.boxes;
       this.lastScale = scan.scale;
@@ -99,21 +117,26 @@ export class FaceStream {
       detection = 'full';
     } else {
       if (!this.background && this.frameIndex - this.lastScanStart >= interval) this.startBackgroundScan(gray, bgr);
-      boxes = await this.redetectTracks(gray, bgr);
+      boxes = this.holdMissed(await this.redetectTracks(gray, bgr), gray, carriedNow);
       const scan = this.background;
-      if (scan?.started === this.frameIndex) scan.known = [...boxes];
+      if (scan?.started === this.frameIndex) {
+        scan.known = [...boxes];
+        for (const [box, trackId] of carriedNow) scan.carried.set(trackId, box);
+      }
       if (scan && (scan.done || this.frameIndex - scan.started >= config['tracking.max_scan_lag'])) {
         this.background = undefined;
         const found = await scan.result;
         if (found) {
           backgroundScan = found.coverage;
           this.lastScale = found.scale;
+          if (found.coverage.kind === 'whole') boxes = this.dropContradicted(boxes, carriedNow, scan.carried, found.boxes);
           boxes = this.mergeScan(boxes, scan.known, found.boxes, gray, bgr);
         }
       }
     }
     boxes.sort((a, b) => a.x - b.x || a.y - b.y);
     const update = this.tracker.update(boxes);
+    this.rememberFaces(gray, boxes, update.assigned, carriedNow);
     clock.lap('detect');
 
     const answers = this.pipeline.classify(gray, boxes, clock);
@@ -126,30 +149,95 @@ export class FaceStream {
         confirmed: track.confirmed,
         box: { x: b.x, y: b.y, width: b.width, height: b.height },
         score: b.score,
+        ...(carriedNow.has(b) ? { carried: true } : {}),
         emotion: raw.emotion && this.smooth(track.id, 'emotion', raw.emotion),
         gender: raw.gender && this.smooth(track.id, 'gender', raw.gender),
         raw,
       };
     });
-    for (const track of update.dropped) this.smoothers.delete(track.id);
+    for (const track of update.dropped) this.forgetTrack(track.id);
+    const dropped = [...endedByCut, ...update.dropped];
     this.frameIndex++;
     const timings = clock.finish();
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.frameIndex, faces: faces.length, detection, tracks: this.tracker.active.length, ...roundTimings(timings) }, 'frame processed');
-    return { width: frame.cols, height: frame.rows, detectionScale: this.lastScale, detection, ...(backgroundScan ? { backgroundScan } : {}), faces, droppedTracks: update.dropped.map((t) => t.id), timings, prepared };
+    if (cut) this.log.info({ frame: this.frameIndex, endedTracks: endedByCut.length }, 'scene cut: tracks ended, whole frame scanned');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.frameIndex, faces: faces.length, carried: carriedNow.size, detection, tracks: this.tracker.active.length, ...roundTimings(timings) }, 'frame processed');
+    return { width: frame.cols, height: frame.rows, detectionScale: this.lastScale, detection, ...(backgroundScan ? { backgroundScan } : {}), faces, droppedTracks: dropped.map((t) => t.id), timings, prepared };
   }
 
   /** Stop: forget the tracks; a background scan still running finishes on its own and is ignored. */
   dispose(): void {
     this.disposed = true;
+    this.restart();
+    this.cuts.reset();
+  }
+
+  /** End every track and forget what was known of the picture (a cut; dispose); returns the ended tracks. */
+  private restart(): Track[] {
     this.background = undefined;
-    this.tracker.reset();
     this.changes.reset();
     this.smoothers.clear();
+    this.carrier.clear();
+    this.held.clear();
+    this.contradicted.clear();
+    return this.tracker.reset();
+  }
+
+  private forgetTrack(trackId: number): void {
+    this.smoothers.delete(trackId);
+    this.carrier.forget(trackId);
+    this.held.delete(trackId);
+    this.contradicted.delete(trackId);
+  }
+
+  /**
+   * Tracks re-detection missed this frame, carried by their picture (FaceCarrier) for at most
+   * tracking.hold_frames frames in a row; the boxes carried are recorded in `carried` with their tracks.
+   */
+  private holdMissed(redetected: readonly { track: Track; box: ScoredBox | undefined; duplicate: boolean }[], gray: Mat, carried: Map<ScoredBox, number>): ScoredBox[] {
+    const config = this.pipeline.config;
+    const boxes = redetected.flatMap((r) => (r.box ? [r.box] : []));
+    const limit = config['tracking.hold_frames'];
+    for (const { track, box, duplicate } of redetected) {
+      if (box || duplicate || limit === 0 || this.contradicted.has(track.id) || (this.held.get(track.id) ?? 0) >= limit) continue;
+      const found = this.carrier.carry(track.id, gray, predictBox(track), config['tracking.hold_similarity']);
+      if (!found || boxes.some((b) => iou(b, found.box) > SAME_FACE_IOU)) continue;
+      const held: ScoredBox = { ...found.box, score: found.score };
+      boxes.push(held);
+      carried.set(held, track.id);
+    }
+    return boxes;
+  }
+
+  /**
+   * A whole scan of a frame in which some faces were carried: those it does not find there were
+   * carried onto something that is not a face (the person left, turned away, was covered). They end
+   * now, and are not carried again.
+   */
+  private dropContradicted(boxes: ScoredBox[], carriedNow: Map<ScoredBox, number>, carriedThen: ReadonlyMap<number, ScoredBox>, scanned: readonly ScoredBox[]): ScoredBox[] {
+    const ended = new Set<number>();
+    for (const [trackId, box] of carriedThen) if (scanned.every((s) => iou(s, box) <= NEW_FACE_IOU)) ended.add(trackId);
+    for (const id of ended) this.contradicted.add(id);
+    return boxes.filter((b) => !ended.has(carriedNow.get(b) ?? -1));
+  }
+
+  /** Detected faces' pictures are kept for carrying them later; carried ones count their frames. */
+  private rememberFaces(gray: Mat, boxes: readonly ScoredBox[], tracks: readonly Track[], carriedNow: ReadonlyMap<ScoredBox, number>): void {
+    if (this.pipeline.config['tracking.hold_frames'] === 0) return;
+    boxes.forEach((box, i) => {
+      const track = tracks[i]!;
+      if (carriedNow.has(box)) {
+        this.held.set(track.id, (this.held.get(track.id) ?? 0) + 1);
+      } else {
+        this.held.delete(track.id);
+        this.contradicted.delete(track.id);
+        this.carrier.remember(track.id, gray, box, box.score);
+      }
+    });
   }
 
   private startBackgroundScan(frameGray: Mat, frameBgr: Mat | undefined): void {
     const config = this.pipeline.config;
-    const scan: BackgroundScan = { started: this.frameIndex, done: false, known: [], result: Promise.resolve(undefined) };
+    const scan: BackgroundScan = { started: this.frameIndex, done: false, known: [], carried: new Map(), result: Promise.resolve(undefined) };
     // The scan outlives this frame, whose Mats its caller frees when the frame is done: it scans copies it owns.
     const gray = frameGray.copy();
     const bgr = frameBgr?.copy();
@@ -159,7 +247,7 @@ export class FaceStream {
       threshold: config['tracking.change_threshold'],
       largeFrom: LARGE_FACE,
       smallUpTo: SMALL_FACE_UP_TO,
-      forceWhole: whole,
+      forceWhole: whole || !this.pipeline.detector.searchesChangedRegions,
     });
     if (planned.plan.kind === 'whole') this.scansSinceWhole = 0;
     const coverage: FrameResult['backgroundScan'] = planned.plan.kind === 'whole' ? { kind: 'whole', share: 1 } : { kind: 'changed', share: planned.plan.share };
@@ -202,13 +290,18 @@ export class FaceStream {
    * work, and the event loop and rclnodejs's executor are free meanwhile); one box per face, older
    * tracks first where two windows find the same.
    */
-  private async redetectTracks(gray: Mat, bgr: Mat | undefined): Promise<ScoredBox[]> {
+  private async redetectTracks(gray: Mat, bgr: Mat | undefined): Promise<{ track: Track; box: ScoredBox | undefined; duplicate: boolean }[]> {
     const byAge = [...this.tracker.active].sort((a, b) => b.hits - a.hits);
     const config = this.pipeline.config;
     const boxes = await Promise.all(byAge.map((track) => detectNearAsync(this.pipeline.detector, gray, bgr, clampBox(predictBox(track), gray.cols, gray.rows), config)));
     const found: ScoredBox[] = [];
-    for (const box of boxes) if (box && found.every((f) => iou(f, box) <= SAME_FACE_IOU)) found.push(box);
-    return found;
+    return byAge.map((track, i) => {
+      const box = boxes[i];
+      // Two tracks on one face: the older keeps it, the younger is neither detected nor carried.
+      const duplicate = box !== undefined && found.some((f) => iou(f, box) > SAME_FACE_IOU);
+      if (box && !duplicate) found.push(box);
+      return { track, box: duplicate ? undefined : box, duplicate };
+    });
   }
 
   /**

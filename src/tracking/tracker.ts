@@ -52,6 +52,9 @@ export interface TrackerUpdate {
   confirmed: Track[];
 }
 
+/** Cost per missed frame in the association (IoU units): ten missed frames weigh as 0.3 of overlap. */
+const STALE_COST = 0.03;
+
 /** Process-wide, so that ids from every tracker (and every photo of `detect`) never repeat. */
 let nextTrackId = 1;
 
@@ -59,9 +62,24 @@ function centre(b: Box): { x: number; y: number } {
   return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
 }
 
-/** Where a track's face is expected in the next frame: its last box moved by its velocity. */
+/**
+ * Each frame a track goes unseen, the motion it is still expected to make shrinks by this factor: a
+ * face the detector lost has often stopped (turned, sat down), and an undamped prediction ten frames
+ * out lands on whoever walks there (a stale track then stole a neighbour's id).
+ */
+const MISSED_DAMPING = 0.7;
+
+/** Frames of motion in a prediction `steps` frames after the last detection: 1 + D + D^2 + ... (D = MISSED_DAMPING). */
+function motionFrames(steps: number): number {
+  return (1 - MISSED_DAMPING ** steps) / (1 - MISSED_DAMPING);
+}
+
+/**
+ * Where a track's face is expected in the next frame: its last box moved by its velocity (the motion
+ * damped for each frame it went unseen, MISSED_DAMPING).
+ */
 export function predictBox(track: Track, frames = 1): Box {
-  const m = track.missed + frames;
+  const m = motionFrames(track.missed + frames);
   const size = Math.max(1, (track.box.width + track.box.height) / 2 + track.velocity.size * m);
   const ratio = track.box.height / Math.max(1, track.box.width);
   const c = centre(track.box);
@@ -90,10 +108,12 @@ export class FaceTracker {
     const trackOf: (Track | undefined)[] = detections.map(() => undefined);
     const taken = new Set<number>();
 
+    // A track seen a frame ago wins a detection over one unseen for long, unless the stale one
+    // overlaps it much better: STALE_COST per missed frame.
     const pairs: { d: number; t: number; cost: number }[] = [];
     detections.forEach((det, d) => predicted.forEach((p, t) => {
       const overlap = iou(det, p);
-      if (overlap >= minIou) pairs.push({ d, t, cost: -overlap });
+      if (overlap >= minIou) pairs.push({ d, t, cost: -overlap + STALE_COST * this.tracks[t]!.missed });
     }));
     this.assignGreedy(pairs, trackOf, taken);
 
