@@ -52,6 +52,7 @@ test('a result becomes a FaceClassificationArray with the input header, boxes, l
     track_id: 17,
     track_confirmed: true,
     detection_score: 7,
+    carried: false,
     emotion: 'happy',
     emotion_confidence: 0.9,
     emotion_scores: [0.01, 0, 0.02, 0.9, 0.03, 0.02, 0.02],

@@ -76,3 +76,23 @@ test('smoothing: EMA and per-track mode reduce label flips on noisy scores; none
   assert.ok(ema < raw / 2, `ema flips ${ema} vs raw ${raw}`);
   assert.ok(mode < raw / 2, `mode flips ${mode} vs raw ${raw}`);
 });
+
+test('a track seen a frame ago keeps its face against a stale one whose extrapolated box lands there (real clip, frame 40)', () => {
+  // The real clip's case (docs/video.md): the man in glasses (stale) walked right and was last seen
+  // eleven frames before; the boy in the hoodie, seen in the frame before, stands at (1005, 719).
+  const tracker = new FaceTracker({ confirmFrames: 1, maxMissed: 15, minIou: 0.3 });
+  let man = 0;
+  for (let f = 20; f <= 29; f++) {
+    const faces = [box(920 - 8 * (29 - f), 719, 78)];
+    man = tracker.update(faces).assigned[0]!.id;
+  }
+  let boy = 0;
+  for (let f = 30; f <= 39; f++) {
+    const update = tracker.update([box(1005, 719, 78)]);
+    boy = update.assigned[0]!.id;
+  }
+  assert.notEqual(boy, man, 'the boy got a track of his own');
+  // Undamped, the man's track predicts 920 + 8 * 11 = 1008: exactly where the boy is now.
+  const at40 = tracker.update([box(1008, 719, 78)]).assigned[0]!.id;
+  assert.equal(at40, boy, 'the boy keeps his id');
+});

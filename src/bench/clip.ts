@@ -63,7 +63,7 @@ function openClip(file: string): { source: VideoSource; total: (max: number) => 
 
 /** The video path as configured (pipeline.stream(), as the CLI's `video` and the node run it), timed. */
 async function videoPass(options: ClipBenchOptions): Promise<{ reported: ReportedFace[][]; report: Omit<ClipBenchReport, 'setup' | 'score' | 'decode_cpu_ms_per_frame'>; fps: number; size: string; detector: string; inference: string }> {
-  const pipeline = await FacePipeline.create(options.config, { log: options.log });
+  const pipeline = await FacePipeline.create(options.config, { log: options.log, uses: ['video'] });
   const { source, total } = openClip(options.file);
   const frames = total(options.maxFrames);
   const stream = pipeline.stream();
@@ -101,7 +101,7 @@ async function videoPass(options: ClipBenchOptions): Promise<{ reported: Reporte
       reported,
       fps: source.fps,
       size,
-      detector: options.config['detector.type'],
+      detector: pipeline.videoDetector.name,
       inference: pipeline.inferenceName,
       report: {
         // Decode is included here and taken out by the caller (it is measured in a pass of its own).

@@ -119,7 +119,7 @@ function frameSource(options: BenchOptions, total: number): FrameSource {
  * percentiles, throughput, memory and tensors; then both heads on batches of 1 and 8, and GBP.
  */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
-  const pipeline = await FacePipeline.create(options.config, { log: options.log });
+  const pipeline = await FacePipeline.create(options.config, { log: options.log, uses: options.video ? (options.gbp ? ['video', 'photo'] : ['video']) : ['photo'] });
   try {
     const total = options.warmup + options.frames;
     const source = frameSource(options, total);
@@ -214,7 +214,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}`, load_avg_1m: round2(os.loadavg()[0] ?? 0), malloc_arena_max: process.env.MALLOC_ARENA_MAX ?? null },
         backend: pipeline.backend,
         inference: pipeline.inferenceName,
-        detector: options.config['detector.type'],
+        detector: (options.video ? pipeline.videoDetector : pipeline.detector).name,
         models: Object.fromEntries(Object.entries(pipeline.heads).map(([task, head]) => [task, head.manifest.id])),
         mode: options.video ? 'video' : 'frames',
         camera: options.faces === undefined && !options.video ? 'none' : options.pan ? 'pan' : 'still',

@@ -36,7 +36,7 @@ export const PIPELINE_HELP: Record<string, string> = {
   'models-dir': 'folder searched first for model files',
   'emotion-model': 'emotion model id (see `face-classification models`) or .hdf5 path',
   'gender-model': 'gender model id or .hdf5 path',
-  'detector': 'haar (default, the paper\'s) | yunet',
+  'detector': 'auto (default: yunet for video, haar for photos, the paper\'s) | haar | yunet',
   'scale-factor': 'Haar detectMultiScale scaleFactor (default 1.3)',
   'min-neighbors': 'Haar detectMultiScale minNeighbors (default 5)',
   'min-face-size': 'ignore faces smaller than this many pixels',

@@ -44,7 +44,9 @@ export const SCHEMA = {
   'gender.offsets': doubles({ default: [30, 60], length: 2, min: 0, max: 10000, runtime: true, description: 'margin (x, y) added on each side of the face box before the gender crop (paper video demo: 30, 60)' }),
   'crop.offset_unit': string({ default: 'pixels', choices: ['pixels', 'fraction'], runtime: true, description: 'unit of emotion.offsets and gender.offsets' }),
 
-  'detector.type': string({ default: 'haar', choices: ['haar', 'yunet'], description: 'face detector: OpenCV Haar cascade (the paper\'s) or YuNet (ONNX)' }),
+  // On real footage the Haar cascade misses turned, tilted and small faces that YuNet finds (docs/video.md):
+  // video defaults to YuNet; photos keep the paper's cascade, which finds every face of the test photos.
+  'detector.type': string({ default: 'auto', choices: ['auto', 'haar', 'yunet'], description: 'face detector: auto (YuNet for video: streams, the video command, the ROS node; the Haar cascade for photos), haar (OpenCV Haar cascade, the paper\'s) or yunet (ONNX) for both' }),
   'detector.scale': double({ default: 1.0, min: 0.05, max: 1.0, runtime: true, description: 'run the detector on the frame scaled by this factor; boxes are mapped back to full resolution' }),
   'detector.max_side': integer({ default: 4096, min: 64, max: 16384, runtime: true, description: 'frames whose longer side exceeds this are scaled down further for detection (faces the paper\'s full-resolution scan finds are kept up to this size)' }),
   'detector.min_face_size': integer({ default: 0, min: 0, max: 16384, runtime: true, description: 'smallest face side in frame pixels (0: no limit)' }),

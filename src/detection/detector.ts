@@ -29,6 +29,12 @@ export interface FaceDetector {
    * run while `detect` runs on the main thread: implementations keep separate native state for it.
    */
   detectAsync?(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent?: ScanExtent): Promise<Detection[]>;
+  /**
+   * The box the classifier heads take their crops around, for a box of this detector: the heads were
+   * trained on Haar-like boxes (square, brow to chin), so a detector whose boxes differ maps them
+   * (YuNet's are taller than wide). Absent: the box itself.
+   */
+  headBox?(box: Box): Box;
   /** Whether re-detecting a known face in a small window is much cheaper than a full scan. */
   readonly searchesRegions: boolean;
   /**

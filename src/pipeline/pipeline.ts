@@ -7,7 +7,7 @@ import type { Mat } from '../vision/opencv.js';
 import { cropGray, expandBox, type Box, type OffsetUnit } from '../vision/crop.js';
 import { faceInput } from '../vision/preprocess.js';
 import type { ColorOrder } from '../vision/image.js';
-import { createDetector } from '../detection/create.js';
+import { createDetector, detectorTypeFor, type DetectorUse } from '../detection/create.js';
 import type { FaceDetector } from '../detection/detector.js';
 import { ConfigError, FaceClassificationError } from '../errors.js';
 import { scanFrame, type ScoredBox } from '../detection/frame_scan.js';
@@ -68,6 +68,11 @@ export interface FrameResult {
 
 export interface PipelineOptions {
   log?: Logger;
+  /**
+   * What the pipeline will be used for: `process` (photos) and/or `stream` (video). Only the
+   * detectors these need are loaded (detector.type auto gives each its own). Default: both.
+   */
+  uses?: readonly DetectorUse[];
 }
 
 /** What one head sees of one face: the frame region it was cropped from and the preprocessed input. */
@@ -98,7 +103,7 @@ export class FacePipeline {
 
   private constructor(
     config: Config,
-    readonly detector: FaceDetector,
+    private readonly detectors: Partial<Record<DetectorUse, FaceDetector>>,
     /** The enabled heads at creation: a disabled head's model is neither loaded nor required. */
     readonly heads: Partial<Record<HeadTask, ClassifierHead>>,
     /** TensorFlow.js's backend: explanations, and the heads when the engine is tfjs. */
@@ -136,6 +141,22 @@ export class FacePipeline {
     return undefined;
   }
 
+  /** The photo path's detector (`process`, `detect`): the Haar cascade under detector.type auto. */
+  get detector(): FaceDetector {
+    return this.detectorFor('photo');
+  }
+
+  /** The video path's detector (`stream`): YuNet under detector.type auto. */
+  get videoDetector(): FaceDetector {
+    return this.detectorFor('video');
+  }
+
+  private detectorFor(use: DetectorUse): FaceDetector {
+    const detector = this.detectors[use];
+    if (!detector) throw new FaceClassificationError(`this pipeline was created without the ${use} path (PipelineOptions.uses): create it with uses including '${use}'`);
+    return detector;
+  }
+
   private checkAlive(): void {
     if (this.disposed) throw new FaceClassificationError('FacePipeline used after dispose(): create a new one');
   }
@@ -144,7 +165,21 @@ export class FacePipeline {
     const log = options.log ?? silentLogger;
     const backend = await initBackend(config['backend'] as BackendChoice, log);
     const load = headLoadOptions(config, log);
-    const detector = await createDetector(config, load);
+    const uses = options.uses ?? ['photo', 'video'];
+    const detectors: Partial<Record<DetectorUse, FaceDetector>> = {};
+    const disposeDetectors = (): void => {
+      for (const d of new Set(Object.values(detectors))) d.dispose?.();
+    };
+    try {
+      for (const use of uses) {
+        // One instance where both uses name the same detector.
+        const same = Object.entries(detectors).find(([other]) => detectorTypeFor(config, other as DetectorUse) === detectorTypeFor(config, use));
+        detectors[use] = same ? same[1] : await createDetector(config, load, use);
+      }
+    } catch (error) {
+      disposeDetectors();
+      throw error;
+    }
     const heads: Partial<Record<HeadTask, ClassifierHead>> = {};
     let engine: HeadsEngine;
     try {
@@ -156,10 +191,10 @@ export class FacePipeline {
     } catch (error) {
       heads.emotion?.dispose();
       heads.gender?.dispose();
-      detector.dispose?.();
+      disposeDetectors();
       throw error;
     }
-    return new FacePipeline(config, detector, heads, backend, engine, log);
+    return new FacePipeline(config, detectors, heads, backend, engine, log);
   }
 
   /** The inference path of the heads, as the log, bench and diagnostics report it. */
@@ -173,11 +208,15 @@ export class FacePipeline {
     return scanFrame(this.detector, gray, bgr, this.config);
   }
 
-  /** The crops `task`'s head takes from a gray frame for these face boxes, with the configured offsets. */
-  crops(gray: Mat, boxes: readonly Box[], task: HeadTask): HeadCrop[] {
+  /**
+   * The crops `task`'s head takes from a gray frame for these face boxes (of `detector`, default the
+   * photo path's), with the configured offsets around the box the heads were trained on (headBox).
+   */
+  crops(gray: Mat, boxes: readonly Box[], task: HeadTask, detector: FaceDetector = this.detector): HeadCrop[] {
     const head = this.heads[task];
     if (!head) return [];
-    return headCrops(gray, boxes, head, this.config[`${task}.offsets`], this.config['crop.offset_unit'] as OffsetUnit);
+    const headBoxes = detector.headBox ? boxes.map((b) => detector.headBox!(b)) : boxes;
+    return headCrops(gray, headBoxes, head, this.config[`${task}.offsets`], this.config['crop.offset_unit'] as OffsetUnit);
   }
 
   /**
@@ -185,13 +224,13 @@ export class FacePipeline {
    * one call when it combines heads (onnxruntime; timed as the `heads` stage), else in one call per
    * head (the `emotion` and `gender` stages).
    */
-  classify(gray: Mat, boxes: readonly Box[], clock: StageClock): Partial<Record<HeadTask, Classification[]>> {
+  classify(gray: Mat, boxes: readonly Box[], clock: StageClock, detector: FaceDetector = this.detector): Partial<Record<HeadTask, Classification[]>> {
     this.checkAlive();
     if (boxes.length === 0) return {};
     const inputs: HeadInputs = {};
     clock.skip();
     for (const task of ['emotion', 'gender'] as const) {
-      if (this.heads[task] && this.config[`${task}.enabled`]) inputs[task] = this.crops(gray, boxes, task).map((crop) => crop.input);
+      if (this.heads[task] && this.config[`${task}.enabled`]) inputs[task] = this.crops(gray, boxes, task, detector).map((crop) => crop.input);
     }
     clock.lap('crop');
     if (this.engine.combined) {
@@ -238,6 +277,7 @@ export class FacePipeline {
    */
   stream(): FaceStream {
     this.checkAlive();
+    this.detectorFor('video');
     return new FaceStream(this, this.log);
   }
 
@@ -247,6 +287,6 @@ export class FacePipeline {
     this.engine.dispose();
     this.heads.emotion?.dispose();
     this.heads.gender?.dispose();
-    this.detector.dispose?.();
+    for (const d of new Set(Object.values(this.detectors))) d.dispose?.();
   }
 }

@@ -77,6 +77,8 @@ export class FaceStream {
   private readonly held = new Map<number, number>();
   private readonly contradicted = new Set<number>();
   private disposed = false;
+  /** The forms made of the last frame (its result's `prepared`): the stream owns them and frees them at the next frame. */
+  private lastPrepared: PreparedFrame | undefined;
 
   constructor(
     private readonly pipeline: FacePipeline,
@@ -88,13 +90,23 @@ export class FaceStream {
     return this.tracker.active;
   }
 
+  /**
+   * The faces of the next frame. `frame` stays the caller's; the result's `prepared` forms (gray,
+   * BGR) belong to the stream and stay valid until the next call (or dispose()): copy what must live
+   * longer.
+   */
   async process(frame: Mat, colorOrder: ColorOrder = 'bgr'): Promise<FrameResult> {
     if (this.disposed) throw new Error('FaceStream.process() called after dispose()');
     const config = this.pipeline.config;
     this.syncTrackerOptions();
     const clock = new StageClock();
+    // The last frame's gray and BGR forms are freed now, so that a caller's plain loop stays flat
+    // without knowing about native buffers (the binding does not tell V8 a Mat's size, so garbage
+    // collection alone let RSS grow by a frame's size a frame).
+    this.lastPrepared?.release();
     const prepared = new PreparedFrame(frame, colorOrder);
-    const detector = this.pipeline.detector;
+    this.lastPrepared = prepared;
+    const detector = this.pipeline.videoDetector;
     const gray = prepared.gray;
     const bgr = detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
     clock.lap('convert');
@@ -139,7 +151,7 @@ export class FaceStream {
     this.rememberFaces(gray, boxes, update.assigned, carriedNow);
     clock.lap('detect');
 
-    const answers = this.pipeline.classify(gray, boxes, clock);
+    const answers = this.pipeline.classify(gray, boxes, clock, detector);
     const faces = boxes.map((b, i): FaceResult => {
       const track = update.assigned[i]!;
       const raw = { emotion: answers.emotion?.[i], gender: answers.gender?.[i] };
@@ -167,6 +179,8 @@ export class FaceStream {
   /** Stop: forget the tracks; a background scan still running finishes on its own and is ignored. */
   dispose(): void {
     this.disposed = true;
+    this.lastPrepared?.release();
+    this.lastPrepared = undefined;
     this.restart();
     this.cuts.reset();
   }
@@ -247,7 +261,7 @@ export class FaceStream {
       threshold: config['tracking.change_threshold'],
       largeFrom: LARGE_FACE,
       smallUpTo: SMALL_FACE_UP_TO,
-      forceWhole: whole || !this.pipeline.detector.searchesChangedRegions,
+      forceWhole: whole || !this.pipeline.videoDetector.searchesChangedRegions,
     });
     if (planned.plan.kind === 'whole') this.scansSinceWhole = 0;
     const coverage: FrameResult['backgroundScan'] = planned.plan.kind === 'whole' ? { kind: 'whole', share: 1 } : { kind: 'changed', share: planned.plan.share };
@@ -258,7 +272,7 @@ export class FaceStream {
       bgr?.release();
     };
     const frame = { cols: gray.cols, rows: gray.rows };
-    scan.result = scanPlannedAsync(this.pipeline.detector, input, planned.plan, frame, config).then(
+    scan.result = scanPlannedAsync(this.pipeline.videoDetector, input, planned.plan, frame, config).then(
       (boxes) => {
         this.recordScan(planned, boxes, input.scale);
         free();
@@ -293,7 +307,7 @@ export class FaceStream {
   private async redetectTracks(gray: Mat, bgr: Mat | undefined): Promise<{ track: Track; box: ScoredBox | undefined; duplicate: boolean }[]> {
     const byAge = [...this.tracker.active].sort((a, b) => b.hits - a.hits);
     const config = this.pipeline.config;
-    const boxes = await Promise.all(byAge.map((track) => detectNearAsync(this.pipeline.detector, gray, bgr, clampBox(predictBox(track), gray.cols, gray.rows), config)));
+    const boxes = await Promise.all(byAge.map((track) => detectNearAsync(this.pipeline.videoDetector, gray, bgr, clampBox(predictBox(track), gray.cols, gray.rows), config)));
     const found: ScoredBox[] = [];
     return byAge.map((track, i) => {
       const box = boxes[i];
@@ -314,7 +328,7 @@ export class FaceStream {
     const merged = [...current];
     for (const box of scanned) {
       if (known.some((k) => iou(k, box) > NEW_FACE_IOU)) continue;
-      const here = detectNear(this.pipeline.detector, gray, bgr, box, this.pipeline.config) ?? box;
+      const here = detectNear(this.pipeline.videoDetector, gray, bgr, box, this.pipeline.config) ?? box;
       if (merged.every((m) => iou(m, here) <= NEW_FACE_IOU)) merged.push(here);
     }
     return merged;

@@ -40,7 +40,7 @@ export function explanationFrame(pipeline: FacePipeline, frameBgr: Mat, result: 
   if (!head) return undefined;
   if (result.faces.length === 0) return frameBgr;
   // The gray frame the pipeline classified, not a second conversion of the BGR one.
-  const crops = pipeline.crops(result.prepared.gray, result.faces.map((face) => face.box), settings.head);
+  const crops = pipeline.crops(result.prepared.gray, result.faces.map((face) => face.box), settings.head, pipeline.videoDetector);
   const explanations = explainFaces(head, crops.map((crop) => crop.input), { method: settings.method });
   const maps: FrameMap[] = explanations.map((explanation, i) => ({
     ...explanation,

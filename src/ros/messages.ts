@@ -31,6 +31,7 @@ export interface FaceClassificationMsg {
   track_id: number;
   track_confirmed: boolean;
   detection_score: number;
+  carried: boolean;
   emotion: string;
   emotion_confidence: number;
   emotion_scores: number[];
@@ -104,6 +105,7 @@ export function resultToMessage(result: FrameResult, context: ResultContext): Fa
         track_id: face.trackId,
         track_confirmed: face.confirmed,
         detection_score: face.score,
+        carried: face.carried === true,
         emotion: emotion.label,
         emotion_confidence: emotion.confidence,
         emotion_scores: emotion.scores,

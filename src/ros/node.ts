@@ -3,6 +3,7 @@
  * the image subscription with the newest-frame mailbox, the result / debug / GBP publishers and the
  * 1 Hz /diagnostics. The pipeline itself knows nothing of ROS; this class only adapts.
  */
+import { detectorTypeFor } from '../detection/create.js';
 import { FacePipeline } from '../pipeline/pipeline.js';
 import type { FaceStream } from '../pipeline/stream.js';
 import { annotate } from '../vision/draw.js';
@@ -112,7 +113,7 @@ export class FaceClassificationCore {
     this.pipeline = pipeline;
     this.failure = undefined;
     const heads = Object.fromEntries(Object.entries(pipeline.heads).map(([task, head]) => [task, head.manifest.id]));
-    this.log.info({ backend: pipeline.backend, detector: this.settings.config['detector.type'], heads }, 'pipeline ready');
+    this.log.info({ backend: pipeline.backend, detector: pipeline.videoDetector.name, heads }, 'pipeline ready');
   }
 
   /** Create the output publishers; lifecycle publishers for a managed node (they send only while active). */
@@ -126,7 +127,7 @@ export class FaceClassificationCore {
     };
     this.outputs = { faces: create(FACE_CLASSIFICATION_ARRAY_TYPE, '~/faces'), debug: create(IMAGE, '~/debug_image'), gbp: create(IMAGE, '~/gbp_image') };
     const labels = (): Partial<Record<HeadTask, readonly string[]>> => ({ emotion: this.pipeline?.heads.emotion?.labels, gender: this.pipeline?.heads.gender?.labels });
-    this.standard = createStandardOutputs({ rcl: this.rcl, node: this.node, ros: this.settings.ros, managed: { create, destroy: (p) => this.node.destroyPublisher(p) }, labels, scoreIsProbability: this.settings.config['detector.type'] === 'yunet', log: this.log });
+    this.standard = createStandardOutputs({ rcl: this.rcl, node: this.node, ros: this.settings.ros, managed: { create, destroy: (p) => this.node.destroyPublisher(p) }, labels, scoreIsProbability: detectorTypeFor(this.settings.config, 'video') === 'yunet', log: this.log });
   }
 
   /** Subscribe to the input and start working. */

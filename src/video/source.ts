@@ -4,6 +4,8 @@ import { VideoError } from '../errors.js';
 
 /** Frames from a video file or a camera, through OpenCV's VideoCapture. */
 export class VideoSource {
+  private last: Mat | undefined;
+
   private constructor(
     readonly name: string,
     private readonly capture: InstanceType<typeof cv.VideoCapture>,
@@ -34,15 +36,23 @@ export class VideoSource {
     return Number.isFinite(n) && n > 0 ? Math.round(n) : 0;
   }
 
-  /** The next frame (8-bit BGR), or undefined at the end of the stream. */
+  /**
+   * The next frame (8-bit BGR), or undefined at the end of the stream. The source owns its frames:
+   * the one returned before is freed by this call (copy() a frame to keep it longer), so a plain
+   * read loop does not grow by a frame's pixels a frame while it waits for garbage collection.
+   */
   read(): Mat | undefined {
+    this.last?.release();
+    this.last = undefined;
     let frame: Mat;
     try {
       frame = this.capture.read();
     } catch {
       return undefined;
     }
-    return frame.empty ? undefined : frame;
+    if (frame.empty) return undefined;
+    this.last = frame;
+    return frame;
   }
 
   /** Position of the last frame read, in milliseconds from the start of the file. */
@@ -51,6 +61,8 @@ export class VideoSource {
   }
 
   release(): void {
+    this.last?.release();
+    this.last = undefined;
     this.capture.release();
   }
 }

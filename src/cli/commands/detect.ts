@@ -20,7 +20,7 @@ export const detectCommand: Command = {
     const outDir = values['out'] as string | undefined;
     if (outDir) ensureFolder('out', outDir);
     const names = outDir ? new OutputNames(outDir) : undefined;
-    const pipeline = await FacePipeline.create(config, { log: context.log });
+    const pipeline = await FacePipeline.create(config, { log: context.log, uses: ['photo'] });
     try {
       for (const { file, relative } of files) {
         if (context.interrupted.value) break;

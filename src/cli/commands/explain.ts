@@ -172,7 +172,7 @@ export const explainCommand: Command = {
       await initBackend(config['backend'] as BackendChoice, context.log);
       head = await ClassifierHead.load(task, config[`${task}.model`], headLoadOptions(config, context.log));
     } else {
-      pipeline = await FacePipeline.create(config, { log: context.log });
+      pipeline = await FacePipeline.create(config, { log: context.log, uses: ['photo'] });
       head = pipeline.heads[task]!;
     }
     try {

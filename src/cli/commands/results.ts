@@ -37,6 +37,7 @@ export function frameJson(pipeline: FacePipeline, result: FrameResult): Record<s
         confirmed: f.confirmed,
         box: f.box,
         score: round(f.score),
+        ...(f.carried ? { carried: true } : {}),
         emotion: classificationJson(emotionLabels, f.emotion),
         gender: classificationJson(genderLabels, f.gender),
         // In a stream with smoothing on, emotion and gender are the track's smoothed answers; these are the frame's own.

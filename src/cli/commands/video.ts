@@ -57,7 +57,7 @@ export const videoCommand: Command = {
     const source = VideoSource.open(camera !== undefined ? Number(camera) : input!);
     let pipeline: FacePipeline;
     try {
-      pipeline = await FacePipeline.create(config, { log: context.log });
+      pipeline = await FacePipeline.create(config, { log: context.log, uses: ['video'] });
     } catch (error) {
       // The camera is released whatever happens.
       source.release();
