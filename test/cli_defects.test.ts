@@ -229,7 +229,7 @@ test('--out: the input video itself, an existing file, a folder under /proc, a b
 test('bad settings and flag values are bad usage (exit 2), each in one line naming the key', () => {
   const cases: [string[], RegExp][] = [
     [['detect', fixtures.good, '--set', 'haar.scale_factor=5'], /config haar\.scale_factor: must be between 1\.01 and 3, got 5/],
-    [['detect', fixtures.good, '--detector', 'mtcnn'], /config detector\.type: must be one of haar, yunet/],
+    [['detect', fixtures.good, '--detector', 'mtcnn'], /config detector\.type: must be one of auto, haar, yunet/],
     [['detect', fixtures.good, '--set', 'haar.min_neighbors=many'], /config haar\.min_neighbors: must be a number/],
     [['detect', fixtures.good, '--log-level', 'loud'], /--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/],
     [['detect', fixtures.good, '--set', 'qos.depth=3'], /--set qos\.depth: a setting of the ROS node only/],

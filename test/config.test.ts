@@ -32,7 +32,7 @@ test('defaults are the paper\'s: Haar 1.3 / 5, the two released models, offsets 
 test('bad values are rejected with the key and the value in the message', () => {
   expectConfigError(() => makeConfig({ 'haar.scale_factor': 0.9 }), 'haar.scale_factor', /between 1.01 and 3.*0\.9/);
   expectConfigError(() => makeConfig({ 'haar.min_neighbors': 2.5 }), 'haar.min_neighbors', /integer.*2\.5/);
-  expectConfigError(() => makeConfig({ 'detector.type': 'mtcnn' }), 'detector.type', /one of haar, yunet.*"mtcnn"/);
+  expectConfigError(() => makeConfig({ 'detector.type': 'mtcnn' }), 'detector.type', /one of auto, haar, yunet.*"mtcnn"/);
   expectConfigError(() => makeConfig({ 'emotion.offsets': [20] }), 'emotion.offsets', /list of 2 numbers/);
   expectConfigError(() => makeConfig({ 'gender.enabled': 'yes' }), 'gender.enabled', /true or false/);
   expectConfigError(() => makeConfig({ 'haar.scale_factr': 1.2 }), 'haar.scale_factr', /unknown setting/);

@@ -32,7 +32,7 @@ test('descriptors carry types, ranges and read-only for settings that need a res
   assert.equal(model.type, ParameterType.STRING);
   assert.equal(model.read_only, true);
   assert.match(model.description, /read-only/);
-  assert.equal(descriptorMessage('detector.type').additional_constraints, 'one of: haar, yunet');
+  assert.equal(descriptorMessage('detector.type').additional_constraints, 'one of: auto, haar, yunet');
   assert.equal(descriptorMessage('image_transport').read_only, true);
   assert.equal(descriptorMessage('debug_image.force').read_only, false);
   assert.equal(descriptorMessage('emotion.enabled').type, ParameterType.BOOL);
