@@ -13,9 +13,9 @@ import { defaultConfig } from '../src/config/schema.js';
 import { defaultRosConfig } from '../src/config/ros_schema.js';
 import { ConfigError, FaceClassificationError, ImageError } from '../src/errors.js';
 import { readColor, writeImage } from '../src/vision/image.js';
-import { ParameterType, validateParameterChanges } from '../src/ros/parameters.js';
-import { watchParameters } from '../src/ros/parameter_server.js';
-import type { RclNode, RclParameter, RclSetParametersResult } from '../src/ros/rclnodejs_api.js';
+import { ParameterType, validateParameterChanges } from '../src/ros/params/parameters.js';
+import { watchParameters } from '../src/ros/params/parameter_server.js';
+import type { RclNode, RclParameter, RclSetParametersResult } from '../src/ros/runtime/rclnodejs_api.js';
 import { silentLogger } from '../src/log.js';
 import { photos, repoRoot, scratchDir } from './helpers.js';
 

@@ -1,7 +1,7 @@
 /** Frame statistics -> /diagnostics status levels, with synthetic times. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DiagnosticLevel, FrameStats, diagnosticStatus, type FrameTimes } from '../src/ros/diagnostics.js';
+import { DiagnosticLevel, FrameStats, diagnosticStatus, type FrameTimes } from '../src/ros/runtime/diagnostics.js';
 
 const thresholds = { latencyWarnMs: 250, latencyErrorMs: 1000, dropRatioWarn: 0.5, inputTimeoutS: 5 };
 const context = { name: 'face_classification: /face_classification_node', hardwareId: 'face_classification', active: true, backend: 'tensorflow', models: { emotion: 'fer2013_mini_XCEPTION.102-0.66' }, inputTopic: '/image' };

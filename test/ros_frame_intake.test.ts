@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { FrameStats } from '../src/ros/diagnostics.js';
-import { FrameIntake } from '../src/ros/frame_intake.js';
-import type { FrameJob } from '../src/ros/frame_handler.js';
+import { FrameStats } from '../src/ros/runtime/diagnostics.js';
+import { FrameIntake } from '../src/ros/intake/frame_intake.js';
+import type { FrameJob } from '../src/ros/intake/frame_handler.js';
 
 const silent = pino({ level: 'silent' });
 const message = (n: number): FrameJob['message'] => ({ format: String(n), data: new Uint8Array() });

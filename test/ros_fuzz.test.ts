@@ -15,10 +15,10 @@ import { cv, type Mat } from '../src/vision/opencv.js';
 import { readColor } from '../src/vision/image.js';
 import { makeConfig } from '../src/config/validate.js';
 import { FacePipeline } from '../src/pipeline/pipeline.js';
-import { FrameStats } from '../src/ros/diagnostics.js';
-import { FrameHandler, type Answer, type FrameJob, type Outcome } from '../src/ros/frame_handler.js';
-import { SKIP_REASONS, type SkipReason } from '../src/ros/frame_errors.js';
-import { DEFAULT_INPUT_LIMITS } from '../src/ros/input_guard.js';
+import { FrameStats } from '../src/ros/runtime/diagnostics.js';
+import { FrameHandler, type Answer, type FrameJob, type Outcome } from '../src/ros/intake/frame_handler.js';
+import { SKIP_REASONS, type SkipReason } from '../src/ros/intake/frame_errors.js';
+import { DEFAULT_INPUT_LIMITS } from '../src/ros/intake/input_guard.js';
 import { photos } from './helpers.js';
 import { seededRandom } from '../src/bench/scene.js';
 

@@ -6,7 +6,7 @@ import { makeConfig } from '../src/config/validate.js';
 import { FacePipeline } from '../src/pipeline/pipeline.js';
 import { readColor } from '../src/vision/image.js';
 import { cv } from '../src/vision/opencv.js';
-import { RateGate, explanationFrame } from '../src/ros/gbp_publisher.js';
+import { RateGate, explanationFrame } from '../src/ros/outputs/gbp_publisher.js';
 import { photos, sharedModels, testBackend } from './helpers.js';
 
 test('the rate gate lets through at most max_rate frames per second', () => {

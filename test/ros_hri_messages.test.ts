@@ -6,8 +6,8 @@ import { cv } from '../src/vision/opencv.js';
 import { readColor } from '../src/vision/image.js';
 import { letterbox } from '../src/vision/letterbox.js';
 import type { FaceResult } from '../src/pipeline/pipeline.js';
-import { Gender, croppedMessage, expressionMessage, faceId, faceNamespace, roiMessage, softBiometricsMessage } from '../src/ros/outputs/hri_messages.js';
-import { classPosition, expressionFields } from '../src/ros/outputs/expression.js';
+import { Gender, croppedMessage, expressionMessage, faceId, faceNamespace, roiMessage, softBiometricsMessage } from '../src/messages/hri.js';
+import { classPosition, expressionFields } from '../src/messages/expression.js';
 import { photos } from './helpers.js';
 
 const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];

@@ -17,9 +17,9 @@ import { Scene, loadFacePatches, photoBackground } from '../src/bench/scene.js';
 import { HriOutput } from '../src/ros/outputs/hri.js';
 import { createStandardOutputs } from '../src/ros/outputs/create.js';
 import type { PublisherFactory } from '../src/ros/outputs/frame_output.js';
-import type { ImageMsg } from '../src/ros/messages.js';
-import type { IdsListMsg, NormalizedRoiMsg, SoftBiometricsMsg, ExpressionMsg } from '../src/ros/outputs/hri_messages.js';
-import type { RclNode, RclPublisher, RclQoS, Rclnodejs } from '../src/ros/rclnodejs_api.js';
+import type { ImageMsg } from '../src/messages/face_classification.js';
+import type { IdsListMsg, NormalizedRoiMsg, SoftBiometricsMsg, ExpressionMsg } from '../src/messages/hri.js';
+import type { RclNode, RclPublisher, RclQoS, Rclnodejs } from '../src/ros/runtime/rclnodejs_api.js';
 import { silentLogger } from '../src/log.js';
 import { photos, testBackend } from './helpers.js';
 

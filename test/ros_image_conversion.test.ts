@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cv, type Mat } from '../src/vision/opencv.js';
 import { ImageError } from '../src/errors.js';
-import { FrameError } from '../src/ros/frame_errors.js';
-import { compressedMessageToMat, frameToBgr, imageMessageToMat, SUPPORTED_ENCODINGS, type ImageMessageLike } from '../src/ros/image_conversion.js';
+import { FrameError } from '../src/ros/intake/frame_errors.js';
+import { compressedMessageToMat, frameToBgr, imageMessageToMat, SUPPORTED_ENCODINGS, type ImageMessageLike } from '../src/ros/intake/image_conversion.js';
 
 const W = 6;
 const H = 4;

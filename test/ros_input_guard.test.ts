@@ -9,9 +9,9 @@ import path from 'node:path';
 import { cv } from '../src/vision/opencv.js';
 import { readColor } from '../src/vision/image.js';
 import { readImageHeader } from '../src/vision/image_header.js';
-import { checkCompressed, DEFAULT_INPUT_LIMITS } from '../src/ros/input_guard.js';
-import { compressedMessageToMat, imageMessageToMat } from '../src/ros/image_conversion.js';
-import { FrameError, type SkipReason } from '../src/ros/frame_errors.js';
+import { checkCompressed, DEFAULT_INPUT_LIMITS } from '../src/ros/intake/input_guard.js';
+import { compressedMessageToMat, imageMessageToMat } from '../src/ros/intake/image_conversion.js';
+import { FrameError, type SkipReason } from '../src/ros/intake/frame_errors.js';
 import { photos } from './helpers.js';
 
 const photo = readColor(path.join(photos, 'skimage_astronaut.png')).resize(96, 128);

@@ -1,7 +1,7 @@
 /** The one-slot mailbox: newest frame wins, drops are counted, work never overlaps. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LatestFrame } from '../src/ros/latest_frame.js';
+import { LatestFrame } from '../src/ros/intake/latest_frame.js';
 
 test('a frame arriving while one waits replaces it and counts a drop', () => {
   const box = new LatestFrame<number>();

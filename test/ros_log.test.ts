@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRosLog, rosText } from '../src/ros/ros_log.js';
-import type { RclLogger } from '../src/ros/rclnodejs_api.js';
+import { createRosLog, rosText } from '../src/ros/runtime/ros_log.js';
+import type { RclLogger } from '../src/ros/runtime/rclnodejs_api.js';
 
 function fakeLogger(level: number, fail = false): RclLogger & { lines: string[] } {
   const lines: string[] = [];

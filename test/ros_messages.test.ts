@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cv } from '../src/vision/opencv.js';
 import type { FrameResult } from '../src/pipeline/pipeline.js';
 import { PreparedFrame } from '../src/pipeline/prepared_frame.js';
-import { durationFromMs, matToImageMessage, resultToMessage } from '../src/ros/messages.js';
+import { durationFromMs, matToImageMessage, resultToMessage } from '../src/messages/face_classification.js';
 
 const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
 const GENDERS = ['woman', 'man'];

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCHEMA, defaultConfig } from '../src/config/schema.js';
 import { ROS_SCHEMA, defaultRosConfig } from '../src/config/ros_schema.js';
-import { ParameterType, PARAMETER_KEYS, applyChanges, descriptorMessage, fromParameterValue, toParameterValue, validateParameterChanges } from '../src/ros/parameters.js';
+import { ParameterType, PARAMETER_KEYS, applyChanges, descriptorMessage, fromParameterValue, toParameterValue, validateParameterChanges } from '../src/ros/params/parameters.js';
 
 test('every setting of both schemas is a parameter, with a description', () => {
   assert.deepEqual(PARAMETER_KEYS, [...Object.keys(SCHEMA), ...Object.keys(ROS_SCHEMA)]);

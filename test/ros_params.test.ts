@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../src/errors.js';
 import { patternMatches, readParamsFile, resolveParameters, rosArgSources } from '../src/config/ros_params.js';
-import { startupValues } from '../src/ros/startup_parameters.js';
+import { startupValues } from '../src/ros/params/startup_parameters.js';
 import { suggestKey } from '../src/config/suggest.js';
 import { readSettingsFile } from '../src/config/load.js';
-import { PARAMETER_KEYS } from '../src/ros/parameters.js';
+import { PARAMETER_KEYS } from '../src/ros/params/parameters.js';
 import { scratchDir } from './helpers.js';
 
 const FQN = '/robot1/face_classification_node';

@@ -1,7 +1,7 @@
 /** Throttled log lines: one per key and interval, the suppressed count carried by the next line or by due(). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Throttle } from '../src/ros/throttle.js';
+import { Throttle } from '../src/ros/runtime/throttle.js';
 
 test('one line per key per interval; the next line and due() carry the suppressed count', () => {
   const throttle = new Throttle<string>(5000);

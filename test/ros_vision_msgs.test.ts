@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cv } from '../src/vision/opencv.js';
 import type { FaceResult, FrameResult } from '../src/pipeline/pipeline.js';
 import { PreparedFrame } from '../src/pipeline/prepared_frame.js';
-import { detectionArray } from '../src/ros/outputs/vision_msgs.js';
+import { detectionArray } from '../src/messages/vision_msgs.js';
 
 const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
 const GENDERS = ['woman', 'man'];

@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cv } from '../../src/vision/opencv.js';
 import { readColor } from '../../src/vision/image.js';
-import { matToImageMessage } from '../../src/ros/messages.js';
-import type { Rclnodejs } from '../../src/ros/rclnodejs_api.js';
+import { matToImageMessage } from '../../src/messages/face_classification.js';
+import type { Rclnodejs } from '../../src/ros/runtime/rclnodejs_api.js';
 import { TestClient, announceSkip, astronautPng, ros2, rosAvailability, sharedRoot, sleep, startProcess, uniqueStamp, type FacesMsg, type ImageMsgIn, type NodeProcess } from './ros_harness.js';
 
 // A domain of its own keeps the test graph apart from anything else on the machine; loopback only.

@@ -9,9 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { matToImageMessage } from '../../src/ros/messages.js';
+import { matToImageMessage } from '../../src/messages/face_classification.js';
 import { Scene, loadFacePatches, photoBackground } from '../../src/bench/scene.js';
-import type { Rclnodejs } from '../../src/ros/rclnodejs_api.js';
+import type { Rclnodejs } from '../../src/ros/runtime/rclnodejs_api.js';
 import { TestClient, announceSkip, astronautPng, rosAvailability, sharedRoot, sleep, startProcess, uniqueStamp, type FacesMsg, type ImageMsgIn, type NodeProcess, type StampedMsg } from './ros_harness.js';
 
 process.env.ROS_DOMAIN_ID ??= String(100 + (process.pid % 100));

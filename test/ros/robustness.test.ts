@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readColor } from '../../src/vision/image.js';
-import { matToImageMessage } from '../../src/ros/messages.js';
-import type { Rclnodejs } from '../../src/ros/rclnodejs_api.js';
+import { matToImageMessage } from '../../src/messages/face_classification.js';
+import type { Rclnodejs } from '../../src/ros/runtime/rclnodejs_api.js';
 import { scratchDir } from '../helpers.js';
 import {
   TestClient, announceSkip, astronautPng, installedLauncher, packagePrefix, processesWith, repoRoot, ros2, rosAvailability, sharedRoot, sleep,

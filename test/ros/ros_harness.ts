@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { RclNode, RclPublisher, RclQoS, RclSubscription, Rclnodejs } from '../../src/ros/rclnodejs_api.js';
+import type { RclNode, RclPublisher, RclQoS, RclSubscription, Rclnodejs } from '../../src/ros/runtime/rclnodejs_api.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** The shared test data and weights (../shared beside the checkout, or FACE_CLASSIFICATION_SHARED). */

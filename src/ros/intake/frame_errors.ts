@@ -2,7 +2,7 @@
  * Why an input frame was not answered. Each reason has a stable code: it is the key of its counter in
  * /diagnostics (`skipped.<code>`), the field of the throttled warning, and what the fuzz test counts.
  */
-import { ImageError } from '../errors.js';
+import { ImageError } from '../../errors.js';
 
 export const SKIP_REASONS = [
   /** sensor_msgs/Image encoding the node does not convert (e.g. 32FC1, bayer). */

@@ -8,8 +8,8 @@
  */
 import path from 'node:path';
 import { cv } from '../../vision/opencv.js';
-import { CAMERA_NOISE, CAMERA_PAN, Scene, loadFacePatches, movingFaces, photoBackground } from '../../bench/scene.js';
-import { loadRclnodejs } from '../load_rclnodejs.js';
+import { CAMERA_NOISE, CAMERA_PAN, Scene, loadFacePatches, movingFaces, photoBackground } from '../scene.js';
+import { loadRclnodejs } from '../../ros/runtime/load_rclnodejs.js';
 
 const width = Number(process.env.BENCH_WIDTH ?? 640);
 const height = Number(process.env.BENCH_HEIGHT ?? 480);

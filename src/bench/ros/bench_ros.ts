@@ -14,10 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot, sharedDir } from '../../paths.js';
-import { percentiles, round2 } from '../../bench/stats.js';
-import { loadRclnodejs } from '../load_rclnodejs.js';
-import { FACE_CLASSIFICATION_ARRAY_TYPE } from '../messages.js';
-import { nodeEnvironment } from '../node_environment.js';
+import { percentiles, round2 } from '../stats.js';
+import { loadRclnodejs } from '../../ros/runtime/load_rclnodejs.js';
+import { FACE_CLASSIFICATION_ARRAY_TYPE } from '../../messages/face_classification.js';
+import { nodeEnvironment } from './node_environment.js';
 
 const { values } = parseArgs({
   options: {

@@ -21,9 +21,9 @@
  *   registers it a second time, and rcl warns "Publisher already registered for provided node
  *   name" at every start. There the node is created with rclnodejs's registration switched off.
  */
-import { errorMessage } from '../errors.js';
-import { suggestKey } from '../config/suggest.js';
-import { PARAMETER_KEYS, ParameterType } from './parameters.js';
+import { errorMessage } from '../../errors.js';
+import { suggestKey } from '../../config/suggest.js';
+import { PARAMETER_KEYS, ParameterType } from '../params/parameters.js';
 import type { RclNode, RclNodeOptions, RclParameter, RclPublisher, RclSetParametersResult, Rclnodejs } from './rclnodejs_api.js';
 
 /** Distributions whose rcl_node_init creates the /rosout publisher (it moved out of rcl after Humble). */

@@ -3,10 +3,10 @@
  * description, range and read-only flag, and the checks of a set-parameters request with a readable
  * reason. Pure; the rclnodejs wiring is in parameter_server.ts.
  */
-import { SCHEMA, type Config, type ConfigKey, type Setting } from '../config/schema.js';
-import { ROS_SCHEMA, type RosConfig, type RosKey } from '../config/ros_schema.js';
-import { checkConsistency, validateValue } from '../config/validate.js';
-import { errorMessage } from '../errors.js';
+import { SCHEMA, type Config, type ConfigKey, type Setting } from '../../config/schema.js';
+import { ROS_SCHEMA, type RosConfig, type RosKey } from '../../config/ros_schema.js';
+import { checkConsistency, validateValue } from '../../config/validate.js';
+import { errorMessage } from '../../errors.js';
 
 /** rcl_interfaces/msg/ParameterType values. */
 export const ParameterType = {

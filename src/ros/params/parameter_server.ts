@@ -3,10 +3,10 @@
  * -p overrides, else the schema default) and validates set-parameters requests. The rules are in the
  * pure parameters.ts; this file is the rclnodejs wiring.
  */
-import { defaultConfig, type Config } from '../config/schema.js';
-import { defaultRosConfig, type RosConfig } from '../config/ros_schema.js';
-import { ConfigError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { defaultConfig, type Config } from '../../config/schema.js';
+import { defaultRosConfig, type RosConfig } from '../../config/ros_schema.js';
+import { ConfigError } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import {
   PARAMETER_KEYS,
   PARAMETER_SETTINGS,
@@ -18,7 +18,7 @@ import {
   type ParameterKey,
   type ParameterValue,
 } from './parameters.js';
-import type { RclNode, Rclnodejs } from './rclnodejs_api.js';
+import type { RclNode, Rclnodejs } from '../runtime/rclnodejs_api.js';
 
 export interface Settings {
   config: Config;

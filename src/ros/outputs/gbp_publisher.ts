@@ -4,12 +4,12 @@
  * saw. Costly (a backward pass per frame), so it runs only when enabled and at most max_rate times a
  * second. The explanation itself is src/explain's; this file only picks the frames and feeds it.
  */
-import type { Mat } from '../vision/opencv.js';
-import type { FacePipeline, FrameResult } from '../pipeline/pipeline.js';
-import { explainFaces } from '../explain/explainer.js';
-import { renderExplanationFrame, type FrameMap } from '../explain/render.js';
-import type { ExplainMethod } from '../explain/types.js';
-import type { HeadTask } from '../models/classifier.js';
+import type { Mat } from '../../vision/opencv.js';
+import type { FacePipeline, FrameResult } from '../../pipeline/pipeline.js';
+import { explainFaces } from '../../explain/explainer.js';
+import { renderExplanationFrame, type FrameMap } from '../../explain/render.js';
+import type { ExplainMethod } from '../../explain/types.js';
+import type { HeadTask } from '../../models/classifier.js';
 
 export interface GbpSettings {
   enabled: boolean;

@@ -2,11 +2,11 @@
  * Results as the REP-155 (ROS4HRI) messages of hri_msgs (humble-devel): plain objects shaped like
  * the messages, pure, so their layout is unit-tested without ROS.
  */
-import type { Classification } from '../../models/classifier.js';
-import type { FaceResult } from '../../pipeline/pipeline.js';
-import type { Mat } from '../../vision/opencv.js';
-import { letterbox } from '../../vision/letterbox.js';
-import { copyHeader, matToImageMessage, type HeaderMsg, type ImageMsg } from '../messages.js';
+import type { Classification } from '../models/classifier.js';
+import type { FaceResult } from '../pipeline/pipeline.js';
+import type { Mat } from '../vision/opencv.js';
+import { letterbox } from '../vision/letterbox.js';
+import { copyHeader, matToImageMessage, type HeaderMsg, type ImageMsg } from './face_classification.js';
 import { expressionFields } from './expression.js';
 
 export const IDS_LIST_TYPE = 'hri_msgs/msg/IdsList';

@@ -4,15 +4,15 @@
  * reason in FrameStats (-> /diagnostics) and logged, throttled per reason with the count of lines
  * held back. ROS-free: the node calls it from its worker, the fuzz test and the soak run call it directly.
  */
-import type { FacePipeline, FrameResult } from '../pipeline/pipeline.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { FacePipeline, FrameResult } from '../../pipeline/pipeline.js';
+import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import { compressedMessageToMat, imageMessageToMat, type CompressedImageMessageLike, type ConvertedFrame, type ImageMessageLike } from './image_conversion.js';
-import type { HeaderMsg } from './messages.js';
-import type { FrameStats } from './diagnostics.js';
+import type { HeaderMsg } from '../../messages/face_classification.js';
+import type { FrameStats } from '../runtime/diagnostics.js';
 import { FrameError, type SkipReason } from './frame_errors.js';
 import type { InputLimits } from './input_guard.js';
-import { Throttle } from './throttle.js';
+import { Throttle } from '../runtime/throttle.js';
 
 export interface FrameJob {
   message: ImageMessageLike | CompressedImageMessageLike;

@@ -2,7 +2,7 @@
  * The emotion head's classes as hri_msgs/Expression (REP-155 `/humans/faces/<id>/expression`):
  * the expression constant and a valence / arousal estimate. Pure tables; no ROS.
  */
-import type { Classification } from '../../models/classifier.js';
+import type { Classification } from '../models/classifier.js';
 
 /** hri_msgs/Expression string constants (humble-devel) for the seven FER-2013 / KDEF classes. */
 export const EXPRESSION_OF_CLASS: Readonly<Record<string, string>> = {

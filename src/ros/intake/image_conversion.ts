@@ -5,10 +5,10 @@
  * it, logs it (throttled) and skips the frame. Compressed bytes are checked before decoding
  * (input_guard.ts): size from the header, completeness, signature.
  */
-import { cv, type Mat } from '../vision/opencv.js';
-import { decodeColor, toBgr } from '../vision/image.js';
-import type { ColorOrder } from '../pipeline/pipeline.js';
-import { ImageError, errorMessage } from '../errors.js';
+import { cv, type Mat } from '../../vision/opencv.js';
+import { decodeColor, toBgr } from '../../vision/image.js';
+import type { ColorOrder } from '../../pipeline/pipeline.js';
+import { ImageError, errorMessage } from '../../errors.js';
 import { FrameError } from './frame_errors.js';
 import { DEFAULT_INPUT_LIMITS, checkCompressed, checkPixelCount, type InputLimits } from './input_guard.js';
 

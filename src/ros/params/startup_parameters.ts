@@ -7,12 +7,12 @@
  * start-up with a "did you mean"; other unknown keys (a shared `/**` section holds other nodes'
  * parameters too) are warnings. Pure.
  */
-import { ConfigError, errorMessage } from '../errors.js';
-import { suggestKey } from '../config/suggest.js';
-import { ROS_STANDARD_PREFIXES } from '../config/ros_schema.js';
-import type { ResolvedParameters, RosValue } from '../config/ros_params.js';
+import { ConfigError, errorMessage } from '../../errors.js';
+import { suggestKey } from '../../config/suggest.js';
+import { ROS_STANDARD_PREFIXES } from '../../config/ros_schema.js';
+import type { ResolvedParameters, RosValue } from '../../config/ros_params.js';
 import { PARAMETER_KEYS, PARAMETER_SETTINGS, isParameterKey, type ParameterKey, type ParameterValue } from './parameters.js';
-import { validateValue } from '../config/validate.js';
+import { validateValue } from '../../config/validate.js';
 
 export interface StartupValues {
   /** Canonical values of this node's parameters that the sources set. */

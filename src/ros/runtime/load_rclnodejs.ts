@@ -3,9 +3,9 @@
  * import this, so the library, the CLI and the tests never need ROS.
  */
 import { createRequire } from 'node:module';
-import { errorMessage } from '../errors.js';
-import { packageRoot } from '../paths.js';
-import { FACE_CLASSIFICATION_ARRAY_TYPE } from './messages.js';
+import { errorMessage } from '../../errors.js';
+import { packageRoot } from '../../paths.js';
+import { FACE_CLASSIFICATION_ARRAY_TYPE } from '../../messages/face_classification.js';
 import type { Rclnodejs } from './rclnodejs_api.js';
 
 /** Interfaces the node uses; each must have rclnodejs code generated. */

@@ -12,8 +12,8 @@
  */
 import fs from 'node:fs';
 import tty from 'node:tty';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../log.js';
 
 export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];

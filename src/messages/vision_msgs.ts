@@ -11,11 +11,11 @@
  * boxes, so they pair up by stamp (message_filters) and id. Only confirmed tracks are published, as
  * on the REP-155 topics: a face seen for fewer than tracking.confirm_frames frames may be noise.
  */
-import type { FaceResult, FrameResult } from '../../pipeline/pipeline.js';
-import type { HeadTask } from '../../models/classifier.js';
-import { copyHeader, type HeaderMsg } from '../messages.js';
-import type { RclPublisher } from '../rclnodejs_api.js';
-import type { FrameOutput, PublisherFactory } from './frame_output.js';
+import type { FaceResult, FrameResult } from '../pipeline/pipeline.js';
+import type { HeadTask } from '../models/classifier.js';
+import { copyHeader, type HeaderMsg } from './face_classification.js';
+import type { RclPublisher } from '../ros/runtime/rclnodejs_api.js';
+import type { FrameOutput, PublisherFactory } from '../ros/outputs/frame_output.js';
 
 export const DETECTION_ARRAY_TYPE = 'vision_msgs/msg/Detection2DArray';
 export const DETECTIONS_TOPIC = '~/detections';

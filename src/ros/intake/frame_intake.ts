@@ -5,9 +5,9 @@
  * fast the camera is. `receive` never throws: it runs inside rclnodejs's executor, where an exception
  * would end the process. ROS-free, so the soak run drives exactly this path.
  */
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { FrameStats } from './diagnostics.js';
+import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { FrameStats } from '../runtime/diagnostics.js';
 import type { FrameJob } from './frame_handler.js';
 import { LatestFrame } from './latest_frame.js';
 

@@ -3,8 +3,8 @@
  * Pure: the node feeds events with their times and asks for a status once per second; tests feed
  * synthetic times.
  */
-import type { StageTimings } from '../pipeline/pipeline.js';
-import { SKIP_REASONS, emptyReasonCounts, type SkipReason } from './frame_errors.js';
+import type { StageTimings } from '../../pipeline/pipeline.js';
+import { SKIP_REASONS, emptyReasonCounts, type SkipReason } from '../intake/frame_errors.js';
 
 /** diagnostic_msgs/DiagnosticStatus levels. */
 export const DiagnosticLevel = { OK: 0, WARN: 1, ERROR: 2, STALE: 3 } as const;

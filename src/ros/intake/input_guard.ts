@@ -3,8 +3,8 @@
  * CompressedImage its format string, signature, header size and completeness. A frame that fails
  * throws FrameError with the reason's code. Pure; the limits come from the node's parameters.
  */
-import { readImageHeader } from '../vision/image_header.js';
-import { DEFAULT_MAX_PIXELS } from '../vision/image.js';
+import { readImageHeader } from '../../vision/image_header.js';
+import { DEFAULT_MAX_PIXELS } from '../../vision/image.js';
 import { FrameError } from './frame_errors.js';
 
 export type TruncatedPolicy = 'skip' | 'process';
