@@ -17,7 +17,7 @@ import { ParameterType, validateParameterChanges } from '../src/ros/params/param
 import { watchParameters } from '../src/ros/params/parameter_server.js';
 import type { RclNode, RclParameter, RclSetParametersResult } from '../src/ros/runtime/rclnodejs_api.js';
 import { silentLogger } from '../src/log.js';
-import { photos, repoRoot, scratchDir } from './helpers.js';
+import { photos, repoRoot, scratchDir } from './helpers/common.js';
 
 const dir = scratchDir('library-defects');
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
