@@ -14,7 +14,7 @@ import { loadConfig, readSettingsFile } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { renderParamsFile } from '../../src/config/params_file.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const file = path.join(root, 'config', 'face_classification.yaml');
 
 test('the params file holds exactly all keys of both schemas with their defaults', () => {

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src/backend.js';
-import { sharedDir } from '../../src/paths.js';
+import { packageRoot, sharedDir } from '../../src/paths.js';
 
-/** The repository root (tests run from dist/test/). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root (the folder with package.json and models/ above dist/test/helpers/). */
+export const repoRoot = packageRoot;
 
 /** ../shared: the paper's weights and test data. Tests need it; CI puts it beside the clone. */
 export const shared: string = (() => {

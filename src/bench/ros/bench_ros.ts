@@ -54,7 +54,7 @@ function procUsage(pid: number): { cpuMs: number; rssMb: number } {
 }
 
 function start(script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const file = path.isAbsolute(script) ? script : path.join(packageRoot, 'dist', 'src', 'ros', script);
+  const file = path.isAbsolute(script) ? script : path.join(packageRoot, 'dist', 'src', script);
   const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${path.basename(script, '.js')}] ${d}`));
   return child;
@@ -68,8 +68,8 @@ async function main(): Promise<void> {
   const rcl = loadRclnodejs();
   await rcl.init();
   const params = ['-p', `models.directory:=${path.join(shared, 'models')}`, ...(values.param ?? []).flatMap((p) => ['-p', p])];
-  const nodeProcess = start(values['node-script'] ? path.resolve(values['node-script']) : 'main.js', ['--ros-args', '-r', `__ns:=${NS}`, '-r', `image:=${NS}/camera/image`, ...params], { ...nodeEnvironment(), FACE_CLASSIFICATION_LOG_LEVEL: 'warn' });
-  const camera = start(path.join('bench', 'camera.js'), ['--ros-args', '-r', `__ns:=${NS}`], {
+  const nodeProcess = start(values['node-script'] ? path.resolve(values['node-script']) : path.join('ros', 'main.js'), ['--ros-args', '-r', `__ns:=${NS}`, '-r', `image:=${NS}/camera/image`, ...params], { ...nodeEnvironment(), FACE_CLASSIFICATION_LOG_LEVEL: 'warn' });
+  const camera = start(path.join('bench', 'ros', 'camera.js'), ['--ros-args', '-r', `__ns:=${NS}`], {
     BENCH_WIDTH: String(width), BENCH_HEIGHT: String(height), BENCH_RATE_HZ: values.rate!, BENCH_FACES: values.faces!, BENCH_PAN: values.pan ? '1' : '0', BENCH_PHOTOS: path.join(shared, 'testdata', 'photos'),
   });
   const stop = (): void => {

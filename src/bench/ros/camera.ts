@@ -2,7 +2,7 @@
  * A benchmark camera in a process of its own: publishes a moving real face (a Scene made from the
  * test photos) as sensor_msgs/Image rgb8 at a fixed rate, each header stamped with the wall clock
  * at publish time, so a subscriber on this machine can measure stamp -> answer latency.
- * Started by bench_ros.ts: node dist/src/ros/bench/camera.js --ros-args -r __ns:=/bench
+ * Started by bench_ros.ts: node dist/src/bench/ros/camera.js --ros-args -r __ns:=/bench
  * Settings by environment: BENCH_WIDTH, BENCH_HEIGHT, BENCH_RATE_HZ, BENCH_FACES, BENCH_PHOTOS, BENCH_PAN (1: the camera pans).
  * Frames carry a camera's sensor noise.
  */

@@ -3,7 +3,7 @@
  * a real background, the released models): created when a track is confirmed, destroyed when it is
  * dropped, the tracked list in step; and the standard outputs switched off, said once, when their
  * message package is missing. Publishers are recorded instead of sent, so no ROS is needed; the ROS
- * integration test (test/ros/outputs.test.ts) checks the same in a real graph.
+ * integration test (test/ros/graph/outputs.test.ts) checks the same in a real graph.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

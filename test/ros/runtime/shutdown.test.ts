@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratchDir } from '../../helpers/common.js';
 
-const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'shutdown_child.js');
+const child = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'helpers', 'shutdown_child.js');
 const python = spawnSync('python3', ['-c', 'import pty'], { encoding: 'utf8' }).status === 0;
 
 async function waitFor(file: string, text: string): Promise<void> {
