@@ -1,6 +1,6 @@
 /**
  * The ROS 2 entry point (`ros2 run face_classification face_classification_node [--lifecycle]`): with
- * the ROS benchmark's processes, the only code that loads rclnodejs (load_rclnodejs.ts), so the
+ * the ROS benchmark's processes, the only code that loads rclnodejs (runtime/load_rclnodejs.ts), so the
  * library, the CLI and the tests never need ROS. Checks that rclnodejs is built and knows this
  * package's messages, then starts the plain or the lifecycle node.
  */
