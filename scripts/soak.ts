@@ -16,12 +16,12 @@ import { readColor } from '../src/vision/image.js';
 import { annotate } from '../src/vision/draw.js';
 import { cv, type Mat } from '../src/vision/opencv.js';
 import type { FaceStream } from '../src/pipeline/stream.js';
-import { FrameStats } from '../src/ros/diagnostics.js';
-import { FrameHandler, type FrameJob } from '../src/ros/frame_handler.js';
-import { FrameIntake } from '../src/ros/frame_intake.js';
-import { DEFAULT_INPUT_LIMITS } from '../src/ros/input_guard.js';
-import { frameToBgr } from '../src/ros/image_conversion.js';
-import { matToImageMessage, resultToMessage } from '../src/ros/messages.js';
+import { FrameStats } from '../src/ros/runtime/diagnostics.js';
+import { FrameHandler, type FrameJob } from '../src/ros/intake/frame_handler.js';
+import { FrameIntake } from '../src/ros/intake/frame_intake.js';
+import { DEFAULT_INPUT_LIMITS } from '../src/ros/intake/input_guard.js';
+import { frameToBgr } from '../src/ros/intake/image_conversion.js';
+import { matToImageMessage, resultToMessage } from '../src/messages/face_classification.js';
 
 const frames = Number(process.argv[2] ?? process.env.SOAK_FRAMES ?? 10_000);
 if (!Number.isInteger(frames) || frames < 2000) {

@@ -13,11 +13,11 @@ import { defaultConfig } from '../src/config/schema.js';
 import { defaultRosConfig } from '../src/config/ros_schema.js';
 import { ConfigError, FaceClassificationError, ImageError } from '../src/errors.js';
 import { readColor, writeImage } from '../src/vision/image.js';
-import { ParameterType, validateParameterChanges } from '../src/ros/parameters.js';
-import { watchParameters } from '../src/ros/parameter_server.js';
-import type { RclNode, RclParameter, RclSetParametersResult } from '../src/ros/rclnodejs_api.js';
+import { ParameterType, validateParameterChanges } from '../src/ros/params/parameters.js';
+import { watchParameters } from '../src/ros/params/parameter_server.js';
+import type { RclNode, RclParameter, RclSetParametersResult } from '../src/ros/runtime/rclnodejs_api.js';
 import { silentLogger } from '../src/log.js';
-import { photos, repoRoot, scratchDir } from './helpers.js';
+import { photos, repoRoot, scratchDir } from './helpers/common.js';
 
 const dir = scratchDir('library-defects');
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FacePipeline, type FrameResult } from '../pipeline/pipeline.js';
 import { STAGES } from '../pipeline/timing.js';
-import { resultToMessage } from '../ros/messages.js';
+import { resultToMessage } from '../messages/face_classification.js';
 import { timeExplanations } from '../explain/timing.js';
 import { CAMERA_NOISE, CAMERA_PAN, Scene, loadFacePatches, movingFaces, photoBackground, type FacePatch } from './scene.js';
 import { mean, percentiles, round2, type Percentiles } from './stats.js';

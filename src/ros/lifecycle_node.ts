@@ -7,7 +7,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { FacePipeline } from '../pipeline/pipeline.js';
 import { FaceClassificationCore } from './node.js';
-import type { ChangeStateRequest, RclLifecycleNode, Rclnodejs } from './rclnodejs_api.js';
+import type { ChangeStateRequest, RclLifecycleNode, Rclnodejs } from './runtime/rclnodejs_api.js';
 
 /** lifecycle_msgs/msg/Transition and State ids. */
 const TRANSITION_CONFIGURE = 1;

@@ -1,6 +1,6 @@
 /**
  * The ROS 2 entry point (`ros2 run face_classification face_classification_node [--lifecycle]`): with
- * the ROS benchmark's processes, the only code that loads rclnodejs (load_rclnodejs.ts), so the
+ * the ROS benchmark's processes, the only code that loads rclnodejs (runtime/load_rclnodejs.ts), so the
  * library, the CLI and the tests never need ROS. Checks that rclnodejs is built and knows this
  * package's messages, then starts the plain or the lifecycle node.
  */
@@ -10,13 +10,13 @@ import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { readParamsFile, rosArgSources } from '../config/ros_params.js';
-import { createRosLog } from './ros_log.js';
+import { createRosLog } from './runtime/ros_log.js';
 import { FaceClassificationCore } from './node.js';
 import { startLifecycleNode } from './lifecycle_node.js';
-import { checkInterfaces, loadRclnodejs } from './load_rclnodejs.js';
-import { releaseTerminal, untilShutdown } from './shutdown.js';
-import { acceptIntegerLists, nodeOptions, safeSetParameterServices, useAbsoluteParameterEvents } from './rclnodejs_fixes.js';
-import type { RclNode, Rclnodejs } from './rclnodejs_api.js';
+import { checkInterfaces, loadRclnodejs } from './runtime/load_rclnodejs.js';
+import { releaseTerminal, untilShutdown } from './runtime/shutdown.js';
+import { acceptIntegerLists, nodeOptions, safeSetParameterServices, useAbsoluteParameterEvents } from './runtime/rclnodejs_fixes.js';
+import type { RclNode, Rclnodejs } from './runtime/rclnodejs_api.js';
 
 export const NODE_NAME = 'face_classification_node';
 

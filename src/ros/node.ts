@@ -13,18 +13,18 @@ import type { HeadTask } from '../models/classifier.js';
 import type { ExplainMethod } from '../explain/types.js';
 import { checkModelsDirectory } from '../config/check_paths.js';
 import { resolveParameters, rosArgSources } from '../config/ros_params.js';
-import { startupValues } from './startup_parameters.js';
+import { startupValues } from './params/startup_parameters.js';
 import type { Mat } from '../vision/opencv.js';
-import { FACE_CLASSIFICATION_ARRAY_TYPE, matToImageMessage, resultToMessage } from './messages.js';
-import { FrameStats, diagnosticStatus, thresholdsFrom, DiagnosticLevel } from './diagnostics.js';
-import { declareParameters, watchParameters, type Settings } from './parameter_server.js';
-import { RateGate, explanationFrame } from './gbp_publisher.js';
-import { FrameHandler, type Answer, type FrameJob } from './frame_handler.js';
-import { FrameIntake } from './frame_intake.js';
-import type { InputLimits, TruncatedPolicy } from './input_guard.js';
+import { FACE_CLASSIFICATION_ARRAY_TYPE, matToImageMessage, resultToMessage } from '../messages/face_classification.js';
+import { FrameStats, diagnosticStatus, thresholdsFrom, DiagnosticLevel } from './runtime/diagnostics.js';
+import { declareParameters, watchParameters, type Settings } from './params/parameter_server.js';
+import { RateGate, explanationFrame } from './outputs/gbp_publisher.js';
+import { FrameHandler, type Answer, type FrameJob } from './intake/frame_handler.js';
+import { FrameIntake } from './intake/frame_intake.js';
+import type { InputLimits, TruncatedPolicy } from './intake/input_guard.js';
 import { createStandardOutputs } from './outputs/create.js';
 import type { FrameOutput } from './outputs/frame_output.js';
-import type { RclLifecycleNode, RclLifecyclePublisher, RclNode, RclPublisher, RclSubscription, RclTimer, Rclnodejs } from './rclnodejs_api.js';
+import type { RclLifecycleNode, RclLifecyclePublisher, RclNode, RclPublisher, RclSubscription, RclTimer, Rclnodejs } from './runtime/rclnodejs_api.js';
 
 interface Outputs {
   faces: RclPublisher;

@@ -8,7 +8,7 @@ import { TfjsEngine } from './tfjs.js';
 
 /**
  * `auto` takes the engines in the order measured fastest on a loaded 2-core x86 machine
- * (scripts/bench_heads.ts; README "Inference engines"): onnxruntime, then TF.js.
+ * (scripts/bench_heads.ts; docs/models.md, "Inference engines"): onnxruntime, then TF.js.
  * (OpenCV dnn, also measured, was 1.3-2x faster than TF.js wasm and 5-10x slower than onnxruntime.)
  */
 export const AUTO_ORDER: readonly Exclude<EngineChoice, 'auto'>[] = ['onnxruntime', 'tfjs'];

@@ -8,11 +8,12 @@ import type { FaceResult } from '../../pipeline/pipeline.js';
 import type { Logger } from '../../log.js';
 import { errorMessage } from '../../errors.js';
 import type { RosConfig } from '../../config/ros_schema.js';
-import type { HeaderMsg } from '../messages.js';
-import type { RclNode, Rclnodejs } from '../rclnodejs_api.js';
+import type { HeaderMsg } from '../../messages/face_classification.js';
+import type { RclNode, Rclnodejs } from '../runtime/rclnodejs_api.js';
 import { FrameOutputs, type FrameOutput, type PublisherFactory } from './frame_output.js';
-import { DETECTION_ARRAY_TYPE, VisionMsgsOutput } from './vision_msgs.js';
-import { EXPRESSION_TYPE, IDS_LIST_TYPE, IMAGE_TYPE, ROI_TYPE, SOFT_BIOMETRICS_TYPE } from './hri_messages.js';
+import { DETECTION_ARRAY_TYPE } from '../../messages/vision_msgs.js';
+import { VisionMsgsOutput } from './vision_msgs.js';
+import { EXPRESSION_TYPE, IDS_LIST_TYPE, IMAGE_TYPE, ROI_TYPE, SOFT_BIOMETRICS_TYPE } from '../../messages/hri.js';
 import { HriOutput } from './hri.js';
 
 export interface StandardOutputsOptions {

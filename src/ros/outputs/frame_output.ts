@@ -4,8 +4,8 @@
  * frame saying so (the node stops, the stream is reset). The node hooks them in with these calls.
  */
 import type { FrameResult } from '../../pipeline/pipeline.js';
-import type { HeaderMsg } from '../messages.js';
-import type { RclPublisher, RclQoS } from '../rclnodejs_api.js';
+import type { HeaderMsg } from '../../messages/face_classification.js';
+import type { RclPublisher, RclQoS } from '../runtime/rclnodejs_api.js';
 
 export interface FrameOutput {
   /** Publish one processed frame (its faces, tracks confirmed and dropped in it). */

@@ -18,8 +18,8 @@
 import type { HeadTask } from '../../models/classifier.js';
 import type { FaceResult, FrameResult } from '../../pipeline/pipeline.js';
 import type { Logger } from '../../log.js';
-import type { HeaderMsg } from '../messages.js';
-import type { RclPublisher, RclQoS } from '../rclnodejs_api.js';
+import type { HeaderMsg } from '../../messages/face_classification.js';
+import type { RclPublisher, RclQoS } from '../runtime/rclnodejs_api.js';
 import type { FrameOutput, PublisherFactory } from './frame_output.js';
 import {
   EXPRESSION_TYPE,
@@ -35,7 +35,7 @@ import {
   idsListMessage,
   roiMessage,
   softBiometricsMessage,
-} from './hri_messages.js';
+} from '../../messages/hri.js';
 
 export interface HriOutputOptions {
   factory: PublisherFactory;

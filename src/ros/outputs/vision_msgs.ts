@@ -11,77 +11,15 @@
  * boxes, so they pair up by stamp (message_filters) and id. Only confirmed tracks are published, as
  * on the REP-155 topics: a face seen for fewer than tracking.confirm_frames frames may be noise.
  */
-import type { FaceResult, FrameResult } from '../../pipeline/pipeline.js';
+import type { FrameResult } from '../../pipeline/pipeline.js';
 import type { HeadTask } from '../../models/classifier.js';
-import { copyHeader, type HeaderMsg } from '../messages.js';
-import type { RclPublisher } from '../rclnodejs_api.js';
+import type { HeaderMsg } from '../../messages/face_classification.js';
+import { DETECTION_ARRAY_TYPE, detectionArray } from '../../messages/vision_msgs.js';
+import type { RclPublisher } from '../runtime/rclnodejs_api.js';
 import type { FrameOutput, PublisherFactory } from './frame_output.js';
 
-export const DETECTION_ARRAY_TYPE = 'vision_msgs/msg/Detection2DArray';
 export const DETECTIONS_TOPIC = '~/detections';
 export const GENDER_DETECTIONS_TOPIC = '~/detections/gender';
-
-/** vision_msgs/ObjectHypothesisWithPose (4.x): a class and its score; the pose is not estimated. */
-export interface ObjectHypothesisWithPoseMsg {
-  hypothesis: { class_id: string; score: number };
-  pose: {
-    pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } };
-    covariance: number[];
-  };
-}
-
-/** vision_msgs/BoundingBox2D: centre and size in pixels of the image. */
-export interface BoundingBox2DMsg {
-  center: { position: { x: number; y: number }; theta: number };
-  size_x: number;
-  size_y: number;
-}
-
-export interface Detection2DMsg {
-  header: HeaderMsg;
-  results: ObjectHypothesisWithPoseMsg[];
-  bbox: BoundingBox2DMsg;
-  id: string;
-}
-
-export interface Detection2DArrayMsg {
-  header: HeaderMsg;
-  detections: Detection2DMsg[];
-}
-
-/** The zero pose with identity orientation and zero covariance: these detections have no pose. */
-function noPose(): ObjectHypothesisWithPoseMsg['pose'] {
-  return { pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: new Array<number>(36).fill(0) };
-}
-
-/** The head's scores as hypotheses, best first (ties in class order), named by the head's labels. */
-export function hypotheses(face: FaceResult, task: HeadTask, labels: readonly string[]): ObjectHypothesisWithPoseMsg[] {
-  const answer = face[task];
-  if (!answer) return [];
-  return answer.scores
-    .map((score, i) => ({ score, i }))
-    .sort((a, b) => b.score - a.score || a.i - b.i)
-    .map(({ score, i }) => ({ hypothesis: { class_id: labels[i] ?? String(i), score }, pose: noPose() }));
-}
-
-/** One frame as a Detection2DArray for one head: every confirmed face, `id` = its track id. */
-export function detectionArray(result: FrameResult, header: HeaderMsg | undefined, task: HeadTask, labels: readonly string[]): Detection2DArrayMsg {
-  return {
-    header: copyHeader(header),
-    detections: result.faces
-      .filter((face) => face.confirmed)
-      .map((face) => ({
-        header: copyHeader(header),
-        results: hypotheses(face, task, labels),
-        bbox: {
-          center: { position: { x: face.box.x + face.box.width / 2, y: face.box.y + face.box.height / 2 }, theta: 0 },
-          size_x: face.box.width,
-          size_y: face.box.height,
-        },
-        id: String(face.trackId),
-      })),
-  };
-}
 
 /** Publishes both topics for every frame (an empty array when no face is confirmed). */
 export class VisionMsgsOutput implements FrameOutput {

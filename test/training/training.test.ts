@@ -1,0 +1,214 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { importKerasModel } from '../../src/models/keras/import.js';
+import { ClassifierHead } from '../../src/models/classifier.js';
+import { listFolderPerClass, FER2013_LABELS } from '../../src/evaluation/datasets.js';
+import { ARCHITECTURES, buildArchitecture, buildDualHeadMiniXception } from '../../src/training/architectures/cnn.js';
+import { PAPER_AUGMENTATION, randomTransform } from '../../src/training/augmentation.js';
+import { loadImages } from '../../src/training/data.js';
+import { exportHead } from '../../src/training/export.js';
+import { installWasmTrainingKernels } from '../../src/training/gradients/wasm-kernels.js';
+import { Random } from '../../src/training/random.js';
+import { Trainer, trainingBatch } from '../../src/training/trainer.js';
+import { cv } from '../../src/vision/opencv.js';
+import { writeImage } from '../../src/vision/image.js';
+import { fer2013, outputPath, scratchDir, sharedModels, testBackend } from '../helpers/common.js';
+import { runCli } from '../helpers/run_cli.js';
+
+const train = path.join(path.dirname(fer2013), 'fer2013-train');
+const dir = scratchDir('training');
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A few FER-2013 training images per class, the same ones every run. */
+function ferImages(perClass: number, size = 48) {
+  const samples = listFolderPerClass(train, [...FER2013_LABELS]);
+  const picked = FER2013_LABELS.flatMap((label) => samples.filter((s) => s.label === label).slice(0, perClass));
+  return loadImages(picked, [...FER2013_LABELS], { height: size, width: size }).images;
+}
+
+test('architectures have the released models\' parameter counts, for any input size', async () => {
+  await testBackend();
+  const released: [string, (typeof ARCHITECTURES)[number], number][] = [
+    ['fer2013_mini_XCEPTION.102-0.66.hdf5', 'mini-xception', 7],
+    ['fer2013_big_XCEPTION.54-0.66.hdf5', 'big-xception', 7],
+    ['tiny_XCEPTION_KDEF.hdf5', 'tiny-xception', 7],
+    ['gender_mini_XCEPTION.21-0.95.hdf5', 'mini-xception', 2],
+  ];
+  for (const [file, architecture, classes] of released) {
+    const network = await importKerasModel(path.join(sharedModels, file));
+    for (const size of [64, 48]) {
+      const { model } = buildArchitecture(architecture, { inputShape: [size, size, 1], classes, seed: 1 });
+      assert.equal(model.countParams(), network.parameterCount, `${architecture} ${size}x${size} vs ${file}`);
+      model.dispose();
+    }
+    network.dispose();
+  }
+  const { model: mini } = buildArchitecture('mini-xception', { inputShape: [64, 64, 1], classes: 7, seed: 1 });
+  assert.equal(mini.countParams(), 58_423);
+  mini.dispose();
+  // The simple CNNs have no released file: they build, and the input size changes no count.
+  for (const architecture of ['simple-cnn', 'simpler-cnn'] as const) {
+    const counts = [48, 64].map((s) => buildArchitecture(architecture, { inputShape: [s, s, 1], classes: 7, seed: 1 }).model.countParams());
+    assert.equal(counts[0], counts[1]);
+  }
+  // Dual head: the mini-Xception backbone once, the 7-class and the 2-class classifiers.
+  const dual = buildDualHeadMiniXception({ inputShape: [64, 64, 1], emotionClasses: 7, genderClasses: 2, seed: 1 });
+  assert.equal(dual.model.countParams(), 58_423 + (128 * 9 * 2 + 2));
+  assert.equal(dual.model.outputs.length, 2);
+  dual.model.dispose();
+});
+
+test('augmentation keeps labels and image sizes; zero ranges change nothing; a flip mirrors', async () => {
+  await testBackend();
+  const images = ferImages(4, 64);
+  const rng = new Random(11);
+  const indices = Int32Array.from({ length: images.count }, (_, i) => i);
+  const { x, y } = trainingBatch(images, indices, rng, PAPER_AUGMENTATION);
+  assert.deepEqual(x.shape, [images.count, 64, 64, 1]);
+  assert.deepEqual(Array.from(tf.argMax(y, 1).dataSync()), Array.from(images.labels));
+  const augmented = x.dataSync();
+  let changed = 0;
+  for (let i = 0; i < images.inputs.length; i++) if (augmented[i] !== images.inputs[i]) changed++;
+  assert.ok(changed > images.inputs.length / 4, 'the paper\'s augmentation moves most pixels');
+  // Nearest-pixel sampling: every output value is one of the input's values.
+  const first = new Set(images.inputs.subarray(0, 64 * 64));
+  assert.ok(Array.from(augmented.subarray(0, 64 * 64)).every((v) => first.has(v)));
+  const face = images.inputs.subarray(0, 64 * 64);
+  const none = { rotation: 0, widthShift: 0, heightShift: 0, zoom: 0, horizontalFlip: false };
+  assert.deepEqual(Array.from(randomTransform(face, 64, 64, new Random(1), none)), Array.from(face));
+  let flipped: Float32Array | undefined;
+  for (let seed = 0; !flipped; seed++) {
+    const out = randomTransform(face, 64, 64, new Random(seed), { ...none, horizontalFlip: true });
+    if (out[0] !== face[0] || out[63] !== face[63]) flipped = out;
+  }
+  for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) assert.equal(flipped[r * 64 + c], face[r * 64 + 63 - c]);
+  // A picture to look at: one original per class (top row) and its augmented copy.
+  const tile = (data: Float32Array) => new cv.Mat(Buffer.from(Uint8Array.from(data, (v) => Math.round((v + 1) * 127.5))), 64, 64, cv.CV_8UC1);
+  const row = (from: Float32Array) => Array.from({ length: 7 }, (_, i) => tile(from.subarray(i * 4 * 4096, i * 4 * 4096 + 4096)));
+  const grid = new cv.Mat(128, 448, cv.CV_8UC1, 0);
+  [row(images.inputs), row(augmented as Float32Array)].forEach((tiles, r) => tiles.forEach((t, c) => t.copyTo(grid.getRegion(new cv.Rect(c * 64, r * 64, 64, 64)))));
+  writeImage(outputPath('training', 'augmentation.png'), grid);
+  tf.dispose([x, y]);
+});
+
+async function firstEpochLoss(seed: number, images: ReturnType<typeof ferImages>, out: string): Promise<number> {
+  const built = buildArchitecture('tiny-xception', { inputShape: [48, 48, 1], classes: 7, seed });
+  const trainer = new Trainer(built.model, [{ name: 'emotion', output: 0, train: images }], built.penalties, {
+    epochs: 1, batchSize: 16, learningRate: 1e-3, seed, augmentation: PAPER_AUGMENTATION, patience: 50, outDir: out, resume: false, run: {},
+  });
+  const result = await trainer.train();
+  trainer.dispose();
+  built.model.dispose();
+  return result.history[0]!['loss']!;
+}
+
+test('a fixed seed gives the same first-epoch loss; another seed another loss', async () => {
+  if ((await testBackend()) === 'wasm') installWasmTrainingKernels();
+  const images = ferImages(8);
+  const a = await firstEpochLoss(3, images, path.join(dir, 'seed-a'));
+  const b = await firstEpochLoss(3, images, path.join(dir, 'seed-b'));
+  const c = await firstEpochLoss(4, images, path.join(dir, 'seed-c'));
+  assert.equal(a, b);
+  assert.notEqual(a, c);
+});
+
+test('an exported model loads like a released one and scores as the model in training', async () => {
+  await testBackend();
+  const built = buildArchitecture('tiny-xception', { inputShape: [48, 48, 1], classes: 7, seed: 2 });
+  // Non-trivial batch-norm statistics, so inference-mode folding is exercised.
+  for (const layer of built.model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    layer.setWeights(layer.getWeights().map((w, i) => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2, 'float32', i) : tf.randomNormal(w.shape, 0, 0.3, 'float32', i))));
+  }
+  const file = path.join(dir, 'export', 'model.hdf5');
+  await exportHead(built.model, 'predictions', built.penalties, file, {
+    id: 'tiny-test', task: 'emotion', labels: FER2013_LABELS, architecture: 'tiny-Xception (trained)', dataset: 'test', inputShape: [48, 48, 1], epoch: 1, metrics: {}, settings: {},
+  });
+  const head = await ClassifierHead.load('emotion', file, { download: false });
+  assert.equal(head.manifest.id, 'tiny-test');
+  assert.deepEqual(head.labels, [...FER2013_LABELS]);
+  assert.equal(head.network.parameterCount, built.model.countParams());
+  const images = ferImages(2);
+  const faces = Array.from({ length: images.count }, (_, i) => images.inputs.subarray(i * 48 * 48, (i + 1) * 48 * 48));
+  const fromFile = head.predict(faces).map((c) => c.scores);
+  const inTraining = tf.tidy(() => (built.model.predict(head.toBatch(faces)) as tf.Tensor).arraySync() as number[][]);
+  let worst = 0;
+  fromFile.forEach((row, i) => row.forEach((p, c) => (worst = Math.max(worst, Math.abs(p - inTraining[i]![c]!)))));
+  assert.ok(worst < 1e-5, `largest probability difference ${worst}`);
+  head.dispose();
+  built.model.dispose();
+});
+
+test('train (CLI): tiny-Xception, 2 epochs on 350 FER-2013 images lowers the loss; classify loads the model; --resume continues', () => {
+  const out = path.join(dir, 'cli-run');
+  const args = ['train', train, '--val', fer2013, '--architecture', 'tiny-xception', '--input-size', '48', '--max-samples', '350', '--batch-size', '16', '--out', out];
+  const first = runCli([...args, '--epochs', '2']);
+  assert.equal(first.status, 0, first.stderr);
+  const epochs = first.lines.filter((l) => 'epoch' in l);
+  assert.equal(epochs.length, 2);
+  assert.ok((epochs[1]!['loss'] as number) < (epochs[0]!['loss'] as number), `loss ${epochs[0]!['loss']} -> ${epochs[1]!['loss']}`);
+  const summary = first.lines.find((l) => l['done'])!;
+  assert.deepEqual(summary['trainSamples'], [350]);
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, 'model.manifest.json'), 'utf8')) as { task: string; labels: string[]; parameters: number };
+  assert.equal(manifest.task, 'emotion');
+  assert.equal(manifest.parameters, 18_314);
+  const happy = path.join(fer2013, 'happy');
+  const crops = fs.readdirSync(happy).slice(0, 3).map((f) => path.join(happy, f));
+  const classified = runCli(['classify', '--no-gender', '--emotion-model', path.join(out, 'model.hdf5'), ...crops]);
+  assert.equal(classified.status, 0, classified.stderr);
+  assert.equal(classified.lines.length, 3);
+  for (const line of classified.lines) assert.deepEqual(Object.keys((line['emotion'] as { scores: object }).scores), manifest.labels);
+  const resumed = runCli([...args, '--epochs', '3', '--resume']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.deepEqual(resumed.lines.filter((l) => 'epoch' in l).map((l) => l['epoch']), [3]);
+  const csv = fs.readFileSync(path.join(out, 'training.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'epoch,seconds,lr,loss,acc,val_loss,val_acc');
+  assert.deepEqual(csv.slice(1).map((l) => Number(l.split(',')[0])), [1, 2, 3]);
+});
+
+test('train --help explains every option; bad values are usage errors', () => {
+  const help = runCli(['train', '--help']);
+  assert.equal(help.status, 0);
+  const optionLines = help.stdout.split('\n').filter((l) => /^\s+(-\w, )?\s*--[a-z]/.test(l));
+  for (const line of optionLines) assert.match(line, /--[a-z-]+( VALUE)?\s+\S/, `no explanation: ${line}`);
+  for (const flag of ['--architecture', '--val', '--val-split', '--epochs', '--batch-size', '--resume', '--seed', '--gender-data', '--no-augment']) assert.ok(help.stdout.includes(flag), flag);
+  const bad = runCli(['train', train, '--out', path.join(dir, 'bad'), '--architecture', 'resnet']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--architecture must be one of/);
+  const noOut = runCli(['train', train]);
+  assert.equal(noOut.status, 2);
+});
+
+test('dual-head mini-Xception: trains on FER-2013 and UTKFace by alternating batches; its exported heads are the one-pass model\'s outputs', async () => {
+  if ((await testBackend()) === 'wasm') installWasmTrainingKernels();
+  const { trainModel } = await import('../../src/training/run.js');
+  const { loadWeightsInto } = await import('../../src/training/keras-file.js');
+  const out = path.join(dir, 'dual');
+  const data = (p: string, pad = 0) => ({ path: p, valSplit: 0.2, maxSamples: 60, pad });
+  const outcome = await trainModel({
+    architecture: 'dual-mini-xception', data: { ...data(train), validation: fer2013 }, genderData: data(path.join(path.dirname(fer2013), 'utkface'), 0.4),
+    inputSize: [32, 32], epochs: 1, batchSize: 16, learningRate: 1e-3, patience: 50, lrPatience: 12, lrFactor: 0.1, augment: true, seed: 1, outDir: out, resume: false,
+  });
+  assert.deepEqual(outcome.trainSamples, [60, 60]);
+  const metrics = outcome.history[0]!;
+  for (const key of ['emotion_loss', 'gender_loss', 'val_emotion_acc', 'val_gender_acc', 'val_loss']) assert.ok(Number.isFinite(metrics[key]), key);
+  assert.deepEqual(outcome.models.map((m) => [m.manifest.task, m.manifest.parameters]), [['emotion', 58_423], ['gender', 52_658]]);
+  // The whole two-output model from the checkpoint, one pass for both answers.
+  const dual = buildDualHeadMiniXception({ inputShape: [32, 32, 1], emotionClasses: 7, genderClasses: 2, seed: 9 });
+  await loadWeightsInto(dual.model, path.join(out, 'checkpoint', 'model.hdf5'));
+  const images = ferImages(1, 32);
+  const faces = Array.from({ length: images.count }, (_, i) => images.inputs.subarray(i * 32 * 32, (i + 1) * 32 * 32));
+  const [emotion, gender] = dual.model.predict(tf.tensor4d(images.inputs, [images.count, 32, 32, 1])) as tf.Tensor[];
+  for (const [task, both] of [['emotion', emotion!], ['gender', gender!]] as const) {
+    const head = await ClassifierHead.load(task, path.join(out, `${task}.hdf5`), { download: false });
+    const single = head.predict(faces).flatMap((c) => c.scores);
+    const joint = Array.from(both.dataSync());
+    assert.ok(single.every((p, i) => Math.abs(p - joint[i]!) < 1e-5), `${task}: exported head differs from the dual model`);
+    head.dispose();
+  }
+  tf.dispose([emotion!, gender!]);
+  dual.model.dispose();
+});
