@@ -1,7 +1,7 @@
 /** The rules the real-clip benchmark scores by (bench/clip_score.ts), on boxes built to exercise each. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GRACE_FRAMES, PERSISTENT_FRAMES, faceOverlap, scoreClip, type ReportedFace, type ScoredFace } from '../src/bench/clip_score.js';
+import { GRACE_FRAMES, PERSISTENT_FRAMES, faceOverlap, scoreClip, type ReportedFace, type ScoredFace } from '../../src/bench/clip_score.js';
 
 const face = (x: number, score = 0.9): ScoredFace => ({ x, y: 100, width: 40, height: 50, score });
 const reported = (x: number, trackId: number): ReportedFace => ({ x: x - 3, y: 102, width: 46, height: 46, trackId });

@@ -7,15 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runClipBench } from '../src/bench/clip.js';
-import { makeConfig } from '../src/config/validate.js';
-import { silentLogger } from '../src/log.js';
-import { FacePipeline, type FrameResult } from '../src/pipeline/pipeline.js';
-import { createFaceClassifier } from '../src/index.js';
-import { VideoSource } from '../src/video/source.js';
-import { readColor } from '../src/vision/image.js';
-import { cv, type Mat } from '../src/vision/opencv.js';
-import { photos, shared, testBackend } from './helpers.js';
+import { runClipBench } from '../../src/bench/clip.js';
+import { makeConfig } from '../../src/config/validate.js';
+import { silentLogger } from '../../src/log.js';
+import { FacePipeline, type FrameResult } from '../../src/pipeline/pipeline.js';
+import { createFaceClassifier } from '../../src/index.js';
+import { VideoSource } from '../../src/video/source.js';
+import { readColor } from '../../src/vision/image.js';
+import { cv, type Mat } from '../../src/vision/opencv.js';
+import { photos, shared, testBackend } from '../helpers/common.js';
 
 const clip = path.join(shared, 'testdata', 'videos', 'walking_towards_camera_1080p.mp4');
 const haveClip = fs.existsSync(clip);
@@ -104,7 +104,7 @@ test('real clip: a plain read loop through the public API stays flat in memory (
 });
 
 test('cut detector: thumbnails of real frames', { skip }, async () => {
-  const { SceneCutDetector } = await import('../src/tracking/scene_cut.js');
+  const { SceneCutDetector } = await import('../../src/tracking/scene_cut.js');
   const frames = clipFrames(3).map((f) => f.cvtColor(cv.COLOR_BGR2GRAY));
   const cuts = new SceneCutDetector();
   assert.equal(cuts.isCut(frames[0]!, 0.5), false, 'the first frame is no cut');
