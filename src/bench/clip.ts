@@ -9,8 +9,13 @@ import { headLoadOptions } from '../models/classifier.js';
 import { PreparedFrame } from '../pipeline/prepared_frame.js';
 import { VideoSource } from '../video/source.js';
 import { VideoError } from '../errors.js';
+import { SceneCutDetector } from '../tracking/scene_cut.js';
+import { SCHEMA } from '../config/schema.js';
 import { percentiles, round2, type Percentiles } from './stats.js';
 import { scoreClip, type ClipScore, type ReportedFace, type ScoredFace } from './clip_score.js';
+
+/** The reference marks cuts at the default threshold, whatever the video path is configured with. */
+const CUT_THRESHOLD = SCHEMA['tracking.cut_threshold'].default;
 
 export type ReferenceDetector = 'yunet' | 'haar';
 
@@ -64,6 +69,16 @@ function openClip(file: string): { source: VideoSource; total: (max: number) => 
 /** The video path as configured (pipeline.stream(), as the CLI's `video` and the node run it), timed. */
 async function videoPass(options: ClipBenchOptions): Promise<{ reported: ReportedFace[][]; report: Omit<ClipBenchReport, 'setup' | 'score' | 'decode_cpu_ms_per_frame'>; fps: number; size: string; detector: string; inference: string }> {
   const pipeline = await FacePipeline.create(options.config, { log: options.log, uses: ['video'] });
+  // Start-up is not a frame's cost: the first frame through a stream of its own warms the networks
+  // (their first call allocates) before timing starts.
+  const warm = openClip(options.file);
+  const first = warm.source.read();
+  if (first) {
+    const warmup = pipeline.stream();
+    await warmup.process(first);
+    warmup.dispose();
+  }
+  warm.source.release();
   const { source, total } = openClip(options.file);
   const frames = total(options.maxFrames);
   const stream = pipeline.stream();
@@ -138,7 +153,7 @@ function decodePass(file: string, frames: number): number {
 }
 
 /** The reference detector on every frame of the whole picture. */
-async function referencePass(options: ClipBenchOptions, frames: number): Promise<ScoredFace[][]> {
+async function referencePass(options: ClipBenchOptions, frames: number): Promise<{ detections: ScoredFace[][]; cuts: Set<number> }> {
   const config: Config = { ...options.config, 'detector.type': options.reference, 'detector.scale': 1, 'detector.min_face_size': 0, 'detector.max_face_size': 0 };
   if (options.reference === 'yunet') {
     config['yunet.input_size'] = options.referenceSize ?? options.config['yunet.input_size'];
@@ -148,11 +163,14 @@ async function referencePass(options: ClipBenchOptions, frames: number): Promise
   const detector = await createDetector(config, headLoadOptions(config, options.log));
   const { source } = openClip(options.file);
   const detections: ScoredFace[][] = [];
+  const cutDetector = new SceneCutDetector();
+  const cuts = new Set<number>();
   try {
     while (detections.length < frames) {
       const frame = source.read();
       if (!frame) break;
       const prepared = new PreparedFrame(frame);
+      if (cutDetector.isCut(prepared.gray, CUT_THRESHOLD)) cuts.add(detections.length);
       const scan = scanFrame(detector, prepared.gray, options.reference === 'yunet' ? prepared.bgr : undefined, config);
       // Haar's score is a neighbour count: every face it reports counts as sure.
       detections.push(scan.boxes.map((b) => ({ ...b, score: options.reference === 'haar' ? 1 : b.score })));
@@ -165,7 +183,7 @@ async function referencePass(options: ClipBenchOptions, frames: number): Promise
     source.release();
     detector.dispose?.();
   }
-  return detections;
+  return { detections, cuts };
 }
 
 /**
@@ -177,9 +195,9 @@ export async function runClipBench(options: ClipBenchOptions): Promise<ClipBench
   const video = await videoPass(options);
   if (video.reported.length === 0) throw new VideoError(options.file, 'no frame could be read');
   const reference = await referencePass(options, video.reported.length);
-  const frames = Math.min(video.reported.length, reference.length);
+  const frames = Math.min(video.reported.length, reference.detections.length);
   const decode = decodePass(options.file, frames);
-  const score = scoreClip(reference.slice(0, frames), video.reported.slice(0, frames));
+  const score = scoreClip(reference.detections.slice(0, frames), video.reported.slice(0, frames), reference.cuts);
   return {
     setup: {
       machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, load_avg_1m: round2(os.loadavg()[0] ?? 0), malloc_arena_max: process.env.MALLOC_ARENA_MAX ?? null },

@@ -13,6 +13,8 @@ import { FaceTracker } from '../tracking/tracker.js';
  *   path reports.
  * - Precision: of the faces the video path reports, the share that match a reference detection of
  *   score >= LOOSE_SCORE in the same frame (a face the reference sees less surely is still a face).
+ * - Cuts (frames the project's scene-cut detector marks, as the video path's default does): the
+ *   reference's faces are not linked across them; a face after a cut is a new face.
  * - Id switches: for each persistent face, the times the matched track id changes from one frame it
  *   is matched in to the next; tracks per face: distinct ids matched to it.
  *
@@ -35,6 +37,8 @@ export interface ReportedFace extends Box {
 }
 
 export interface ClipScore {
+  /** Frames the scene-cut detector marked (faces are not linked across them). */
+  cuts: number;
   /** Persistent reference faces (tracks). */
   reference_faces: number;
   /** Their face-frames counted for recall (from the GRACE_FRAMES-th frame of each on). */
@@ -82,11 +86,12 @@ interface ReferenceFaceFrame extends Box {
 }
 
 /** The reference's persistent faces, frame by frame. */
-export function persistentFaces(reference: readonly (readonly ScoredFace[])[]): ReferenceFaceFrame[][] {
+export function persistentFaces(reference: readonly (readonly ScoredFace[])[], cuts: ReadonlySet<number> = new Set()): ReferenceFaceFrame[][] {
   // Linked as the video path links its own faces (one tracker), but every frame has a detection, so a
   // short gap (a missed frame or two) keeps the track.
   const tracker = new FaceTracker({ confirmFrames: 1, maxMissed: 2, minIou: 0.3 });
-  const perFrame = reference.map((faces) => {
+  const perFrame = reference.map((faces, f) => {
+    if (cuts.has(f)) tracker.reset();
     const sure = faces.filter((f) => f.score >= REFERENCE_SCORE);
     const assigned = tracker.update(sure).assigned;
     return sure.map((box, i) => ({ box, trackId: assigned[i]!.id }));
@@ -108,9 +113,9 @@ export function persistentFaces(reference: readonly (readonly ScoredFace[])[]): 
 }
 
 /** Score the video path's reported faces against the reference's per-frame detections (same frames, same order). */
-export function scoreClip(reference: readonly (readonly ScoredFace[])[], reported: readonly (readonly ReportedFace[])[]): ClipScore {
+export function scoreClip(reference: readonly (readonly ScoredFace[])[], reported: readonly (readonly ReportedFace[])[], cuts: ReadonlySet<number> = new Set()): ClipScore {
   if (reference.length !== reported.length) throw new Error(`scoreClip: ${reference.length} reference frames, ${reported.length} reported`);
-  const persistent = persistentFaces(reference);
+  const persistent = persistentFaces(reference, cuts);
   let counted = 0;
   let found = 0;
   let reportedCount = 0;
@@ -143,6 +148,7 @@ export function scoreClip(reference: readonly (readonly ScoredFace[])[], reporte
   const faces = new Set(persistent.flat().map((r) => r.face)).size;
   const round = (v: number): number => Math.round(v * 1000) / 1000;
   return {
+    cuts: cuts.size,
     reference_faces: faces,
     counted_face_frames: counted,
     recall: counted === 0 ? 1 : round(found / counted),

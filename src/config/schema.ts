@@ -57,6 +57,7 @@ export const SCHEMA = {
   'haar.equalize': bool({ default: false, runtime: true, description: 'equalise the gray frame\'s histogram before detection' }),
   'yunet.model': string({ default: 'face_detection_yunet_2023mar', description: 'YuNet model id or path to the ONNX file' }),
   'yunet.score_threshold': double({ default: 0.7, min: 0.0, max: 1.0, runtime: true, description: 'minimum face score' }),
+  'yunet.window_score_threshold': double({ default: 0.5, min: 0.0, max: 1.0, runtime: true, description: 'video: minimum face score when re-detecting a tracked face near its predicted box (a turned head scores lower; new faces still need yunet.score_threshold)' }),
   'yunet.nms_threshold': double({ default: 0.3, min: 0.0, max: 1.0, runtime: true, description: 'IoU above which overlapping detections are suppressed' }),
   'yunet.top_k': integer({ default: 5000, min: 1, max: 100000, runtime: true, description: 'candidates kept before non-maximum suppression' }),
   'yunet.input_size': integer({ default: 640, min: 32, max: 4096, step: 32, description: 'longer side of the network input (multiple of 32)' }),
@@ -77,7 +78,7 @@ export const SCHEMA = {
   // ended and came back with a new id, and the frames between reported nothing (tracking/carry.ts).
   'tracking.hold_frames': integer({ default: 12, min: 0, max: 1000, runtime: true, description: 'video: frames a tracked face the detector misses is carried by following its picture (template matching near its predicted box) and reported with carried: true; a whole background scan that does not find it ends it (0: no holding)' }),
   'tracking.hold_similarity': double({ default: 0.7, min: 0.0, max: 1.0, runtime: true, description: 'video: least normalised correlation between a face\'s last detected picture and the frame for it to be carried there' }),
-  'tracking.cut_threshold': double({ default: 0.5, min: 0.0, max: 1.0, runtime: true, description: 'video: share of the picture that must change at once (a camera cut, a fast turn, a hand over the lens) for the stream to end every track and scan the whole frame at once (0: never)' }),
+  'tracking.cut_threshold': double({ default: 0.4, min: 0.0, max: 1.0, runtime: true, description: 'video: share of the picture that must change at once (a camera cut, a fast turn, a hand over the lens) for the stream to end every track and scan the whole frame at once (0: never)' }),
   'tracking.confirm_frames': integer({ default: 3, min: 1, max: 1000, runtime: true, description: 'frames a face must be seen in before its track is confirmed (and published per face)' }),
   'tracking.max_missed': integer({ default: 15, min: 0, max: 10000, runtime: true, description: 'consecutive frames a track may go unseen before it is dropped; a face that comes back later gets a new id' }),
   'tracking.min_iou': double({ default: 0.3, min: 0.01, max: 1.0, runtime: true, description: 'least overlap between a detection and a track\'s predicted box to associate them' }),

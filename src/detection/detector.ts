@@ -16,7 +16,7 @@ export interface DetectionLimits {
   maxSize: number;
 }
 
-/** What an asynchronous scan covers: a whole frame, or a window around a known face. */
+/** What a scan covers: a whole frame (the default), or a window around a known face (re-detection). */
 export type ScanExtent = 'frame' | 'window';
 
 /** Finds faces in one 8-bit image. Detectors read their tunable settings from the config at each call. */

@@ -57,7 +57,7 @@ export class HaarDetector implements FaceDetector {
     return new HaarDetector(file, cascade);
   }
 
-  detect(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'window'): Detection[] {
+  detect(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'frame'): Detection[] {
     // A whole frame is scanned with a full-frame classifier where one is free, so that the buffers
     // sized for whole frames are not kept twice (the one for windows stays small).
     const pooled = extent === 'frame' ? this.pools.frame.tryAcquire() : undefined;
@@ -72,7 +72,7 @@ export class HaarDetector implements FaceDetector {
     }
   }
 
-  async detectAsync(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'window'): Promise<Detection[]> {
+  async detectAsync(gray: Mat, _bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'frame'): Promise<Detection[]> {
     const pool = this.pools[extent];
     const cascade = await pool.acquire();
     const image = config['haar.equalize'] ? gray.equalizeHist() : gray;

@@ -61,7 +61,7 @@ export function detectNear(detector: FaceDetector, gray: Mat, bgr: Mat | undefin
   const query = regionQuery(gray, predicted, config);
   if (!query) return undefined;
   const [grayView, bgrView] = [gray.getRegion(query.rect), bgr?.getRegion(query.rect)];
-  const found = detector.detect(grayView, bgrView, config, query.limits);
+  const found = detector.detect(grayView, bgrView, config, query.limits, 'window');
   // Views share the frame's pixels and keep them alive until collected: free them now.
   grayView.release();
   bgrView?.release();
@@ -74,7 +74,7 @@ export async function detectNearAsync(detector: FaceDetector, gray: Mat, bgr: Ma
   const query = regionQuery(gray, predicted, config);
   if (!query) return undefined;
   const [grayView, bgrView] = [gray.getRegion(query.rect), bgr?.getRegion(query.rect)];
-  const found = await detector.detectAsync(grayView, bgrView, config, query.limits);
+  const found = await detector.detectAsync(grayView, bgrView, config, query.limits, 'window');
   grayView.release();
   bgrView?.release();
   return closest(found, query.window, predicted);

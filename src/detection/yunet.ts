@@ -115,18 +115,18 @@ export class YuNetDetector implements FaceDetector {
     return new YuNetDetector(file, { frame: open(), window: open(), pool: open() }, inputSize);
   }
 
-  detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'window'): Detection[] {
+  detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'frame'): Detection[] {
     const input = this.networkInput(gray, bgr, extent);
     if (!input) return [];
     const net = this.nets[extent];
     net.setInput(input.blob);
     const outputs = net.forward(OUTPUTS);
     input.blob.release();
-    return this.decode(outputs, input, config, limits);
+    return this.decode(outputs, input, config, limits, extent);
   }
 
   /** Whole-frame scans run on the thread pool (their own network); windows are cheap and run here. */
-  async detectAsync(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'window'): Promise<Detection[]> {
+  async detectAsync(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'frame'): Promise<Detection[]> {
     if (extent === 'window') return this.detect(gray, bgr, config, limits, extent);
     const input = this.networkInput(gray, bgr, extent);
     if (!input) return [];
@@ -134,7 +134,7 @@ export class YuNetDetector implements FaceDetector {
     net.setInput(input.blob);
     const outputs = await net.forwardAsync(OUTPUTS);
     input.blob.release();
-    return this.decode(outputs, input, config, limits);
+    return this.decode(outputs, input, config, limits, extent);
   }
 
   /**
@@ -166,11 +166,12 @@ export class YuNetDetector implements FaceDetector {
     return { blob, cols, rows, w, h, padW, padH };
   }
 
-  private decode(outputs: Mat[], input: { cols: number; rows: number; w: number; h: number; padW: number; padH: number }, config: Config, limits: DetectionLimits): Detection[] {
+  private decode(outputs: Mat[], input: { cols: number; rows: number; w: number; h: number; padW: number; padH: number }, config: Config, limits: DetectionLimits, extent: ScanExtent): Detection[] {
     const values = outputs.map(blobValues);
     for (const output of outputs) output.release();
     const { cols, rows, w, h, padW, padH } = input;
-    const threshold = config['yunet.score_threshold'];
+    // Near a face tracked a frame ago, a less sure detection is still that face (a head turned away).
+    const threshold = extent === 'window' ? Math.min(config['yunet.score_threshold'], config['yunet.window_score_threshold']) : config['yunet.score_threshold'];
     // Candidates are in network-input pixels; fx, fy take them back to the given image's pixels.
     const fx = cols / w;
     const fy = rows / h;

@@ -5,10 +5,12 @@ import { cv, type Mat } from '../vision/opencv.js';
  * the lens. Each frame is reduced to a thumbnail of THUMB_WIDTH columns (INTER_AREA: the mean of each
  * cell, so sensor noise averages out) and compared with the previous frame's; when the share of
  * cells whose mean moved by CELL_CHANGE gray levels or more reaches the threshold, the old tracks
- * describe another picture and the stream starts over with a whole scan.
+ * describe another picture and the stream starts over with a whole scan. Measured on the real clips:
+ * the cuts of a TV clip change 51-55% of the cells, a hand-held camera's motion at most 27%, people
+ * walking before a fixed camera under 16%.
  */
 const THUMB_WIDTH = 32;
-const CELL_CHANGE = 24;
+const CELL_CHANGE = 12;
 const SAMPLE_WIDTH = THUMB_WIDTH * 8;
 
 export class SceneCutDetector {
