@@ -49,7 +49,7 @@ test(`detect-and-track reports every face the full-frame detector finds within s
   const interval = 8;
   const lag = 3;
   const bound = interval + lag;
-  const pipeline = await FacePipeline.create(makeConfig({ 'models.download': false, 'emotion.enabled': false, 'gender.enabled': false, 'tracking.scan_interval': interval, 'tracking.max_scan_lag': lag }));
+  const pipeline = await FacePipeline.create(makeConfig({ 'models.download': false, 'detector.type': 'haar', 'emotion.enabled': false, 'gender.enabled': false, 'tracking.scan_interval': interval, 'tracking.max_scan_lag': lag }));
   try {
     const frames = 90;
     const paths = movingFaces(4, patches.length, W, H, frames, 11);
@@ -105,7 +105,7 @@ test(`detect-and-track reports every face the full-frame detector finds within s
 test('detect-and-track with detector.scale 0.5: a face that appears in a still picture is found by a scan of the changed regions, boxes as the whole scan at that scale', async () => {
   const interval = 5;
   const lag = 3;
-  const pipeline = await FacePipeline.create(makeConfig({ 'models.download': false, 'emotion.enabled': false, 'gender.enabled': false, 'detector.scale': 0.5, 'tracking.scan_interval': interval, 'tracking.max_scan_lag': lag }));
+  const pipeline = await FacePipeline.create(makeConfig({ 'models.download': false, 'detector.type': 'haar', 'emotion.enabled': false, 'gender.enabled': false, 'detector.scale': 0.5, 'tracking.scan_interval': interval, 'tracking.max_scan_lag': lag }));
   try {
     const frames = 30;
     const enter = 12;
