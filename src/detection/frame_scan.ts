@@ -60,6 +60,17 @@ export function scanFrame(detector: FaceDetector, gray: Mat, bgr: Mat | undefine
   return { boxes: toFrameBoxes(found, input.scale, gray.cols, gray.rows, config), scale: input.scale };
 }
 
+/** The same as scanFrame, on the thread pool where the detector can. */
+export async function scanWholeAsync(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, config: Config): Promise<{ boxes: ScoredBox[]; scale: number }> {
+  const input = scanInput(gray, bgr, config);
+  try {
+    const found = await detectOnPool(detector, input.gray, input.bgr, config, input.limits);
+    return { boxes: toFrameBoxes(found, input.scale, gray.cols, gray.rows, config), scale: input.scale };
+  } finally {
+    releaseScaled(input, gray, bgr);
+  }
+}
+
 /** One detector call on the thread pool where the detector can, else on this thread. */
 async function detectOnPool(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits): Promise<Detection[]> {
   return detector.detectAsync ? detector.detectAsync(gray, bgr, config, limits, 'frame') : detector.detect(gray, bgr, config, limits, 'frame');

@@ -79,13 +79,43 @@ export class YuNetDetector implements FaceDetector {
   /** A scan's cost is set by the network's input size, not by the area searched: scans cover the whole frame. */
   readonly searchesChangedRegions = false;
 
+  /**
+   * One network per use, so that none reshapes its buffers from call to call and the pool's scan
+   * never shares one with the main thread. Made when first used: each holds some 18 MB of buffers at
+   * 640 x 384, and the video path uses only the pool's and the windows' (its whole scans, the first
+   * frame's and a cut's included, run on the pool).
+   */
+  private readonly nets: Partial<Record<'frame' | 'window' | 'pool', Net>> = {};
+
   private constructor(
     readonly modelPath: string,
-    /** One network per use, so that none reshapes its buffers from call to call and the pool's scan never shares one with the main thread. */
-    private readonly nets: Record<'frame' | 'window' | 'pool', Net>,
+    first: Net,
     /** Longer side of the network input for whole frames; frames are scaled to it. */
     readonly inputSize: number,
-  ) {}
+  ) {
+    this.nets.pool = first;
+  }
+
+  /** Open the model as a network, checking that it is YuNet's. */
+  private static open(file: string): Net {
+    let net: Net;
+    try {
+      net = cv.readNetFromONNX(file);
+    } catch (error) {
+      // The binding throws plain strings; keep the first line, which says what OpenCV disliked.
+      throw new ModelFileError(file, `not a loadable ONNX model (${errorMessage(error).split('\n')[0]})`);
+    }
+    // A loadable ONNX file of another network lacks YuNet's output heads; say so now, not per frame.
+    const layers = net.getLayerNames();
+    const outputs = new Set(net.getUnconnectedOutLayers().map((id) => layers[id - 1]));
+    const missing = OUTPUTS.filter((name) => !outputs.has(name));
+    if (missing.length > 0) throw new ModelFileError(file, `not a YuNet 2023mar model (missing outputs ${missing.join(', ')})`);
+    return net;
+  }
+
+  private net(use: 'frame' | 'window' | 'pool'): Net {
+    return (this.nets[use] ??= YuNetDetector.open(this.modelPath));
+  }
 
   /** Haar's square around the face (HEAD_BOX_SIDE), which the heads were trained on, clipped at 0. */
   headBox(box: Box): Box {
@@ -98,28 +128,13 @@ export class YuNetDetector implements FaceDetector {
   /** `model` is a model id (models/*.json) or a path to the ONNX file. */
   static async load(model: string, inputSize: number, resolve: ResolveOptions): Promise<YuNetDetector> {
     const { path: file } = await resolveModel(model, resolve);
-    const open = (): Net => {
-      let net: Net;
-      try {
-        net = cv.readNetFromONNX(file);
-      } catch (error) {
-        // The binding throws plain strings; keep the first line, which says what OpenCV disliked.
-        throw new ModelFileError(file, `not a loadable ONNX model (${errorMessage(error).split('\n')[0]})`);
-      }
-      // A loadable ONNX file of another network lacks YuNet's output heads; say so now, not per frame.
-      const layers = net.getLayerNames();
-      const outputs = new Set(net.getUnconnectedOutLayers().map((id) => layers[id - 1]));
-      const missing = OUTPUTS.filter((name) => !outputs.has(name));
-      if (missing.length > 0) throw new ModelFileError(file, `not a YuNet 2023mar model (missing outputs ${missing.join(', ')})`);
-      return net;
-    };
-    return new YuNetDetector(file, { frame: open(), window: open(), pool: open() }, inputSize);
+    return new YuNetDetector(file, YuNetDetector.open(file), inputSize);
   }
 
   detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent: ScanExtent = 'frame'): Detection[] {
     const input = this.networkInput(gray, bgr, extent);
     if (!input) return [];
-    const net = this.nets[extent];
+    const net = this.net(extent);
     net.setInput(input.blob);
     const outputs = net.forward(OUTPUTS);
     input.blob.release();
@@ -131,7 +146,7 @@ export class YuNetDetector implements FaceDetector {
     if (extent === 'window') return this.detect(gray, bgr, config, limits, extent);
     const input = this.networkInput(gray, bgr, extent);
     if (!input) return [];
-    const net = this.nets.pool;
+    const net = this.net('pool');
     net.setInput(input.blob);
     const outputs = await net.forwardAsync(OUTPUTS);
     input.blob.release();
@@ -200,9 +215,14 @@ export class YuNetDetector implements FaceDetector {
       }
     });
 
-    // Size limits apply before NMS, so an out-of-range box cannot suppress an in-range one.
+    // Size limits apply before NMS, so an out-of-range box cannot suppress an in-range one. In a
+    // window, where less sure detections are taken, a box wider than tall is part of a face (a mouth
+    // and chin, a cheek and ear: seen on the real clips), not a face: YuNet's faces are taller (1.2-1.45).
     const inRange = candidates.filter(
-      (c) => (limits.minSize === 0 || Math.max(c.width, c.height) >= limits.minSize) && (limits.maxSize === 0 || Math.min(c.width, c.height) <= limits.maxSize),
+      (c) =>
+        (limits.minSize === 0 || Math.max(c.width, c.height) >= limits.minSize) &&
+        (limits.maxSize === 0 || Math.min(c.width, c.height) <= limits.maxSize) &&
+        (extent !== 'window' || c.height >= c.width),
     );
     return nms(inRange, config['yunet.nms_threshold'], config['yunet.top_k']).flatMap((c) => {
       // Faces at the border get boxes reaching outside the image; clip to whole pixels inside it.

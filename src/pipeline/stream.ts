@@ -3,7 +3,7 @@ import type { ColorOrder } from '../vision/image.js';
 import { iou, type Box } from '../vision/crop.js';
 import type { Logger } from '../log.js';
 import type { Classification, HeadTask } from '../models/classifier.js';
-import { releaseScaled, scanFrame, scanInput, scanPlannedAsync, type ScoredBox } from '../detection/frame_scan.js';
+import { releaseScaled, scanInput, scanPlannedAsync, scanWholeAsync, type ScoredBox } from '../detection/frame_scan.js';
 import { ChangeMap, type PlannedScan } from '../detection/change_map.js';
 import { detectNear, detectNearAsync, searchWindow } from '../detection/region.js';
 import { FaceTracker, predictBox, type Track } from '../tracking/tracker.js';
@@ -79,6 +79,8 @@ export class FaceStream {
   private disposed = false;
   /** The forms made of the last frame (its result's `prepared`): the stream owns them and frees them at the next frame. */
   private lastPrepared: PreparedFrame | undefined;
+  /** A background scan a cut dropped, still running. */
+  private abandoned: Promise<void> | undefined;
 
   constructor(
     private readonly pipeline: FacePipeline,
@@ -122,7 +124,11 @@ export class FaceStream {
     let detection: FrameResult['detection'] = 'tracked';
     let backgroundScan: FrameResult['backgroundScan'];
     if (!detector.searchesRegions || interval <= 1 || this.frameIndex === 0 || cut) {
-      const scan = scanFrame(detector, gray, bgr, config);
+      // On the pool, as background scans run (one network, one classifier pool), once any scan
+      // still in flight (dropped by a cut) is done with it.
+      await this.background?.result;
+      await this.abandoned;
+      const scan = await scanWholeAsync(detector, gray, bgr, config);
       boxes = scan.boxes;
       this.lastScale = scan.scale;
       this.lastScanStart = this.frameIndex;
@@ -187,6 +193,8 @@ export class FaceStream {
 
   /** End every track and forget what was known of the picture (a cut; dispose); returns the ended tracks. */
   private restart(): Track[] {
+    // A scan in flight finishes on its own; the next whole scan waits for it.
+    if (this.background) this.abandoned = this.background.result.then(() => undefined);
     this.background = undefined;
     this.changes.reset();
     this.smoothers.clear();
