@@ -30,6 +30,11 @@ export interface FaceDetector {
    */
   detectAsync?(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent?: ScanExtent): Promise<Detection[]>;
   /**
+   * Several re-detection windows in one call on the thread pool, where the detector batches them
+   * (YuNet: one network batch); the answers in the order given.
+   */
+  detectWindowsAsync?(windows: readonly { gray: Mat; bgr: Mat | undefined; limits: DetectionLimits }[], config: Config): Promise<Detection[][]>;
+  /**
    * The box the classifier heads take their crops around, for a box of this detector: the heads were
    * trained on Haar-like boxes (square, brow to chin), so a detector whose boxes differ maps them
    * (YuNet's are taller than wide). Absent: the box itself.

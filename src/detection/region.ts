@@ -79,3 +79,25 @@ export async function detectNearAsync(detector: FaceDetector, gray: Mat, bgr: Ma
   bgrView?.release();
   return closest(found, query.window, predicted);
 }
+
+/** Every predicted face searched for at once: one batched call where the detector has one, else each on the thread pool. */
+export async function detectNearAllAsync(detector: FaceDetector, gray: Mat, bgr: Mat | undefined, predicted: readonly Box[], config: Config): Promise<(ScoredBox | undefined)[]> {
+  if (!detector.detectWindowsAsync) return Promise.all(predicted.map((p) => detectNearAsync(detector, gray, bgr, p, config)));
+  const queries = predicted.map((p) => regionQuery(gray, p, config));
+  const asked = queries.flatMap((q, i) => (q ? [{ q, i }] : []));
+  const views = asked.map(({ q }) => ({ gray: gray.getRegion(q.rect), bgr: bgr?.getRegion(q.rect), limits: q.limits }));
+  let found: Detection[][];
+  try {
+    found = await detector.detectWindowsAsync(views, config);
+  } finally {
+    for (const v of views) {
+      v.gray.release();
+      v.bgr?.release();
+    }
+  }
+  const answers: (ScoredBox | undefined)[] = predicted.map(() => undefined);
+  asked.forEach(({ q, i }, k) => {
+    answers[i] = closest(found[k]!, q.window, predicted[i]!);
+  });
+  return answers;
+}

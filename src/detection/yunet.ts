@@ -20,6 +20,16 @@ const DIVISOR = 32;
 /** Output blobs in the order decode() reads them: the four heads, each at strides 8, 16, 32. */
 const OUTPUTS = ['cls', 'obj', 'bbox', 'kps'].flatMap((head) => STRIDES.map((s) => `${head}_${s}`));
 
+/** The given image's size, its size scaled for the network, and the padded network input's. */
+interface NetworkGeometry {
+  cols: number;
+  rows: number;
+  w: number;
+  h: number;
+  padW: number;
+  padH: number;
+}
+
 /** A candidate in network-input pixels, before NMS. */
 interface Candidate {
   x: number;
@@ -46,10 +56,10 @@ export const WINDOW_INPUT = 96;
  */
 const HEAD_BOX_SIDE = 0.9;
 
-/** A float32 blob of shape [1, n, c] as a flat array of n * c values. */
+/** A float32 blob of shape [b, n, c] as a flat array of b * n * c values, batch item after batch item. */
 function blobValues(blob: Mat): Float32Array {
   const sizes = blob.sizes;
-  const n = sizes[1] ?? 0;
+  const n = (sizes[0] ?? 1) * (sizes[1] ?? 0);
   const c = sizes[2] ?? 1;
   // getData() refuses Mats with more than 2 dims; flattenFloat views the same data as n x c.
   const bytes = blob.flattenFloat(n, c).getData();
@@ -154,13 +164,51 @@ export class YuNetDetector implements FaceDetector {
   }
 
   /**
+   * Several windows in one call: one batch through the windows' network on the thread pool (OpenCV's
+   * dnn spreads it over the cores), so that re-detecting eight faces costs one call, not eight in a row.
+   */
+  async detectWindowsAsync(windows: readonly { gray: Mat; bgr: Mat | undefined; limits: DetectionLimits }[], config: Config): Promise<Detection[][]> {
+    const images = windows.map((w) => this.networkImage(w.gray, w.bgr, 'window'));
+    const padded = images.flatMap((i) => (i ? [i.padded] : []));
+    if (padded.length === 0) return windows.map(() => []);
+    const blob = cv.blobFromImages(padded, 1, new cv.Size(WINDOW_INPUT, WINDOW_INPUT), new cv.Vec3(0, 0, 0), false, false);
+    for (const m of padded) m.release();
+    const net = this.net('window');
+    net.setInput(blob);
+    const outputs = await net.forwardAsync(OUTPUTS);
+    blob.release();
+    const values = outputs.map(blobValues);
+    for (const output of outputs) output.release();
+    let item = 0;
+    return windows.map((w, i) => {
+      const image = images[i];
+      if (!image) return [];
+      const index = item++;
+      // Each output holds the batch's items one after the other, of equal length.
+      const slices = values.map((v) => v.subarray((v.length / padded.length) * index, (v.length / padded.length) * (index + 1)));
+      return this.decodeValues(slices, image, config, w.limits, 'window');
+    });
+  }
+
+  /**
    * The image as the network takes it: the longer side scaled to the input size (the frame's, or
    * WINDOW_INPUT for a window), padded right and bottom with black to multiples of 32 (as
    * FaceDetectorYN pads, so padding never shifts coordinates), as a raw BGR 0..255 blob. Every
    * intermediate Mat is freed here: the binding does not tell V8 their size, so waiting for the
    * garbage collector let a 1080p stream's peak RSS reach 640 MB.
    */
-  private networkInput(gray: Mat, bgr: Mat | undefined, extent: ScanExtent): { blob: Mat; cols: number; rows: number; w: number; h: number; padW: number; padH: number } | undefined {
+  private networkInput(gray: Mat, bgr: Mat | undefined, extent: ScanExtent): (NetworkGeometry & { blob: Mat }) | undefined {
+    const image = this.networkImage(gray, bgr, extent);
+    if (!image) return undefined;
+    // The model was trained on raw BGR 0..255: no scaling, no mean, and no R/B swap (the binding's
+    // blobFromImage swaps by default).
+    const blob = cv.blobFromImage(image.padded, 1, new cv.Size(image.padW, image.padH), new cv.Vec3(0, 0, 0), false, false);
+    image.padded.release();
+    return { ...image, blob };
+  }
+
+  /** The padded BGR image the network takes (see networkInput), and where it came from. */
+  private networkImage(gray: Mat, bgr: Mat | undefined, extent: ScanExtent): (NetworkGeometry & { padded: Mat }) | undefined {
     const { cols, rows } = gray;
     if (cols === 0 || rows === 0) return undefined;
     const image = bgr ?? gray.cvtColor(cv.COLOR_GRAY2BGR);
@@ -173,18 +221,18 @@ export class YuNetDetector implements FaceDetector {
     const padW = extent === 'window' ? WINDOW_INPUT : Math.ceil(w / DIVISOR) * DIVISOR;
     const padH = extent === 'window' ? WINDOW_INPUT : Math.ceil(h / DIVISOR) * DIVISOR;
     const padded = resized.copyMakeBorder(0, padH - h, 0, padW - w, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
-    // The model was trained on raw BGR 0..255: no scaling, no mean, and no R/B swap (the binding's
-    // blobFromImage swaps by default).
-    const blob = cv.blobFromImage(padded, 1, new cv.Size(padW, padH), new cv.Vec3(0, 0, 0), false, false);
-    padded.release();
     if (resized !== image) resized.release();
     if (image !== bgr) image.release();
-    return { blob, cols, rows, w, h, padW, padH };
+    return { padded, cols, rows, w, h, padW, padH };
   }
 
-  private decode(outputs: Mat[], input: { cols: number; rows: number; w: number; h: number; padW: number; padH: number }, config: Config, limits: DetectionLimits, extent: ScanExtent): Detection[] {
+  private decode(outputs: Mat[], input: NetworkGeometry, config: Config, limits: DetectionLimits, extent: ScanExtent): Detection[] {
     const values = outputs.map(blobValues);
     for (const output of outputs) output.release();
+    return this.decodeValues(values, input, config, limits, extent);
+  }
+
+  private decodeValues(values: Float32Array[], input: NetworkGeometry, config: Config, limits: DetectionLimits, extent: ScanExtent): Detection[] {
     const { cols, rows, w, h, padW, padH } = input;
     // Near a face tracked a frame ago, a less sure detection is still that face (a head turned away).
     const threshold = extent === 'window' ? Math.min(config['yunet.score_threshold'], config['yunet.window_score_threshold']) : config['yunet.score_threshold'];

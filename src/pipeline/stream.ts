@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Classification, HeadTask } from '../models/classifier.js';
 import { releaseScaled, scanInput, scanPlannedAsync, scanWholeAsync, type ScoredBox } from '../detection/frame_scan.js';
 import { ChangeMap, type PlannedScan } from '../detection/change_map.js';
-import { detectNear, detectNearAsync, searchWindow } from '../detection/region.js';
+import { detectNear, detectNearAllAsync, searchWindow } from '../detection/region.js';
 import { FaceTracker, predictBox, type Track } from '../tracking/tracker.js';
 import { FaceCarrier } from '../tracking/carry.js';
 import { SceneCutDetector } from '../tracking/scene_cut.js';
@@ -315,7 +315,7 @@ export class FaceStream {
   private async redetectTracks(gray: Mat, bgr: Mat | undefined): Promise<{ track: Track; box: ScoredBox | undefined; duplicate: boolean }[]> {
     const byAge = [...this.tracker.active].sort((a, b) => b.hits - a.hits);
     const config = this.pipeline.config;
-    const boxes = await Promise.all(byAge.map((track) => detectNearAsync(this.pipeline.videoDetector, gray, bgr, clampBox(predictBox(track), gray.cols, gray.rows), config)));
+    const boxes = await detectNearAllAsync(this.pipeline.videoDetector, gray, bgr, byAge.map((track) => clampBox(predictBox(track), gray.cols, gray.rows)), config);
     const found: ScoredBox[] = [];
     return byAge.map((track, i) => {
       const box = boxes[i];
