@@ -1,21 +1,23 @@
 /**
- * Ending the node on SIGINT, SIGTERM or SIGHUP, or when the process that started it is gone: clean up first (subscriptions, publishers, timers,
- * the node, rclnodejs), log afterwards (a log line to a terminal that is already gone must not skip
- * the cleanup), then exit 0. `ros2 launch` closes the node's pseudo-terminal as it exits; Node.js
- * then aborts at exit while restoring that terminal's settings (an assertion on tcsetattr's EIO in
- * ResetStdio), so terminal descriptors are pointed at /dev/null before exiting: Node skips
- * descriptors that no longer refer to the file it started with. The cleanup is synchronous (a frame
- * is never half-processed when a signal handler runs: frames run to completion on the event loop),
- * so the node is gone within milliseconds of the signal. Further signals are ignored: Ctrl-C on
- * `ros2 launch` reaches the node twice (from the terminal, then forwarded by launch), and the second
- * must not turn a clean exit into a failure.
+ * Ending the node on SIGINT, SIGTERM or SIGHUP, or when the process that started it is gone: clean
+ * up first (subscriptions, publishers, timers, the node, rclnodejs), log afterwards (a log line to
+ * a terminal that is already gone must not skip the cleanup), then exit 0. `ros2 launch` closes the
+ * node's pseudo-terminal as it exits; Node.js then aborts at exit while restoring that terminal's
+ * settings (an assertion on tcsetattr's EIO in ResetStdio), so terminal descriptors are pointed at
+ * /dev/null before exiting: Node skips descriptors that no longer refer to the file it started
+ * with. The cleanup is synchronous (a frame is never half-processed when a signal handler runs:
+ * frames run to completion on the event loop), so the node is gone within milliseconds of the
+ * signal. Further signals are ignored: Ctrl-C on `ros2 launch` reaches the node twice (from the
+ * terminal, then forwarded by launch), and the second must not turn a clean exit into a failure.
  *
  * The parent: SIGTERM to `ros2 launch` alone (what a supervisor sends to the pid it started) ends
  * Humble's launch at once without stopping its children, and `ros2 run` killed the same way leaves
  * its child too. The node would run on, orphaned, still subscribed to the camera. So the node polls
  * its parent pid (4 Hz) and, once it has been re-parented (to init or a subreaper), shuts down as
- * on a signal. Node.js's process.ppid is read once at start-up, hence /proc/self/stat (Linux; where
- * it cannot be read, or the node was started by init itself, there is nothing to watch).
+ * on a signal. `ros2 run` and `ros2 launch` stay the parent for the node's whole life, so a normal
+ * run never trips it; a node started straight from a shell that then exits ends with that shell.
+ * Node.js's process.ppid is read once at start-up, hence /proc/self/stat (Linux; where it cannot be
+ * read, or the node was started by init itself, there is nothing to watch).
  */
 import fs from 'node:fs';
 import tty from 'node:tty';
