@@ -1,14 +1,23 @@
 /**
- * Ending the node on SIGINT, SIGTERM or SIGHUP: clean up first (subscriptions, publishers, timers,
- * the node, rclnodejs), log afterwards (a log line to a terminal that is already gone must not skip
- * the cleanup), then exit 0. `ros2 launch` closes the node's pseudo-terminal as it exits; Node.js
- * then aborts at exit while restoring that terminal's settings (an assertion on tcsetattr's EIO in
- * ResetStdio), so terminal descriptors are pointed at /dev/null before exiting: Node skips
- * descriptors that no longer refer to the file it started with. The cleanup is synchronous (a frame
- * is never half-processed when a signal handler runs: frames run to completion on the event loop),
- * so the node is gone within milliseconds of the signal. Further signals are ignored: Ctrl-C on
- * `ros2 launch` reaches the node twice (from the terminal, then forwarded by launch), and the second
- * must not turn a clean exit into a failure.
+ * Ending the node on SIGINT, SIGTERM or SIGHUP, or when the process that started it is gone: clean
+ * up first (subscriptions, publishers, timers, the node, rclnodejs), log afterwards (a log line to
+ * a terminal that is already gone must not skip the cleanup), then exit 0. `ros2 launch` closes the
+ * node's pseudo-terminal as it exits; Node.js then aborts at exit while restoring that terminal's
+ * settings (an assertion on tcsetattr's EIO in ResetStdio), so terminal descriptors are pointed at
+ * /dev/null before exiting: Node skips descriptors that no longer refer to the file it started
+ * with. The cleanup is synchronous (a frame is never half-processed when a signal handler runs:
+ * frames run to completion on the event loop), so the node is gone within milliseconds of the
+ * signal. Further signals are ignored: Ctrl-C on `ros2 launch` reaches the node twice (from the
+ * terminal, then forwarded by launch), and the second must not turn a clean exit into a failure.
+ *
+ * The parent: SIGTERM to `ros2 launch` alone (what a supervisor sends to the pid it started) ends
+ * Humble's launch at once without stopping its children, and `ros2 run` killed the same way leaves
+ * its child too. The node would run on, orphaned, still subscribed to the camera. So the node polls
+ * its parent pid (4 Hz) and, once it has been re-parented (to init or a subreaper), shuts down as
+ * on a signal. `ros2 run` and `ros2 launch` stay the parent for the node's whole life, so a normal
+ * run never trips it; a node started straight from a shell that then exits ends with that shell.
+ * Node.js's process.ppid is read once at start-up, hence /proc/self/stat (Linux; where it cannot be
+ * read, or the node was started by init itself, there is nothing to watch).
  */
 import fs from 'node:fs';
 import tty from 'node:tty';
@@ -17,6 +26,8 @@ import type { Logger } from '../../log.js';
 
 export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
+/** How often the parent pid is checked: well inside the 2 s a supervisor may wait. */
+export const PARENT_POLL_MS = 250;
 
 /** Which of stdin, stdout, stderr were terminals when the process started. */
 const STARTED_ON_TTY = [0, 1, 2].map((fd) => tty.isatty(fd));
@@ -42,25 +53,54 @@ export interface ShutdownOptions {
   log: Logger;
 }
 
-/** Resolves with the exit status (0) once a signal came and the cleanup ran. */
+/** The parent pid as the kernel has it now (field 4 of /proc/self/stat); undefined where unreadable. */
+export function currentParentPid(): number | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    // After the command name, which is in parentheses and may hold spaces: "S <ppid> ...".
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) && ppid >= 0 ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Calls `onGone` once the parent has changed; returns the stop function. */
+function watchParent(onGone: (parent: number) => void): () => void {
+  const parent = currentParentPid();
+  if (parent === undefined || parent <= 1) return () => undefined;
+  const timer = setInterval(() => {
+    const now = currentParentPid();
+    if (now === undefined || now === parent) return;
+    clearInterval(timer);
+    onGone(parent);
+  }, PARENT_POLL_MS);
+  // The node's own handles keep it alive; the watch must not.
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Resolves with the exit status (0) once a signal came or the parent went, and the cleanup ran. */
 export function untilShutdown(options: ShutdownOptions): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
-    const onSignal = (signal: ShutdownSignal): void => {
+    const stop = (cause: { signal: ShutdownSignal } | { parent_exited: number }): void => {
       if (stopping) return;
       stopping = true;
+      stopWatch();
       let clean = true;
       const started = performance.now();
       try {
         options.cleanup();
       } catch (error) {
         clean = false;
-        safeLog(options.log, 'warn', { signal, reason: errorMessage(error) }, 'unclean shutdown');
+        safeLog(options.log, 'warn', { ...cause, reason: errorMessage(error) }, 'unclean shutdown');
       }
-      if (clean) safeLog(options.log, 'info', { signal, ms: Math.round(performance.now() - started) }, 'shut down');
+      if (clean) safeLog(options.log, 'info', { ...cause, ms: Math.round(performance.now() - started) }, 'shut down');
       resolve(0);
     };
-    for (const signal of SHUTDOWN_SIGNALS) process.on(signal, () => onSignal(signal));
+    const stopWatch = watchParent((parent) => stop({ parent_exited: parent }));
+    for (const signal of SHUTDOWN_SIGNALS) process.on(signal, () => stop({ signal }));
   });
 }
 

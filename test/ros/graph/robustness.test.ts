@@ -7,7 +7,7 @@
  * /rosout; `ros2 param dump` restarts the node as it was; SIGTERM ends it cleanly within 2 s; start-up
  * and configure faults name the file and the reason; the launch file's arguments override the params
  * file (false included) without temp files, and SIGTERM or Ctrl-C on `ros2 launch` leave no node
- * behind; the install space holds only what runs. Skips loudly without ROS 2.
+ * behind, also SIGTERM to the launch process alone (the node notices its parent is gone); the install space holds only what runs. Skips loudly without ROS 2.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -293,6 +293,54 @@ describe('face_classification.launch.py arguments and shutdown (ROS 2)', { skip,
       assert.match(ros2(['param', 'get', fq, 'image_transport']).out, /String value is: raw/);
       assert.match(ros2(['param', 'get', fq, 'debug_image.force']).out, /Boolean value is: True/, 'not given: the params file decides');
     });
+  });
+
+  test('SIGTERM to ros2 launch alone (a supervisor): the orphaned node shuts down cleanly within 2 s', async () => {
+    const name = `fc_launch_orphan_${process.pid}`;
+    // ros2 launch under a child subreaper (as under systemd or a container's init): the orphaned
+    // node becomes its child, so its exit status and time are seen. It prints `exit PID CODE`.
+    const reaper = [
+      'import ctypes, os, subprocess, sys',
+      'ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER',
+      'launch = subprocess.Popen(sys.argv[1:])',
+      'print(f"launch {launch.pid}", flush=True)',
+      'while True:',
+      '    try:',
+      '        pid, status = os.waitpid(-1, 0)',
+      '    except ChildProcessError:',
+      '        break',
+      '    print(f"exit {pid} {os.waitstatus_to_exitcode(status)}", flush=True)',
+    ].join('\n');
+    const proc = startProcess('python3', ['-c', reaper, 'ros2', 'launch', 'face_classification', 'face_classification.launch.py', `namespace:=${name}`, `models_directory:=${MODELS}`]);
+    const exitOf = (pid: number): number | undefined => {
+      const code = new RegExp(`^exit ${pid} (-?\\d+)$`, 'm').exec(proc.output())?.[1];
+      return code === undefined ? undefined : Number(code);
+    };
+    let nodePid: number | undefined;
+    try {
+      assert.ok(await waitFor(() => /node running/.test(proc.output()), 120_000), proc.output());
+      const launchPid = Number(/^launch (\d+)$/m.exec(proc.output())?.[1]);
+      nodePid = Number(processesWith(name).find((line) => line.includes('main.js'))?.split(' ')[0]);
+      assert.ok(launchPid > 0 && nodePid > 0, `launch ${launchPid}, node ${nodePid}: ${processesWith(name).join('; ')}`);
+      process.kill(launchPid, 'SIGTERM');
+      assert.ok(await waitFor(() => exitOf(launchPid) !== undefined, 30_000), 'ros2 launch exits on SIGTERM');
+      const launchGone = Date.now();
+      const ended = await waitFor(() => exitOf(nodePid!) !== undefined, 5000);
+      const ms = Date.now() - launchGone;
+      assert.ok(ended, `the node still runs 5 s after ros2 launch ended: ${processesWith(name).join('; ')}`);
+      assert.equal(exitOf(nodePid), 0, 'a clean exit');
+      assert.ok(ms < 2000, `ended ${ms} ms after the launch`);
+      assert.deepEqual(processesWith(name).filter((line) => !line.includes('python3 -c')), [], 'no process left behind');
+    } finally {
+      if (nodePid && exitOf(nodePid) === undefined) {
+        try {
+          process.kill(nodePid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await proc.stop();
+    }
   });
 
   test('Ctrl-C (SIGINT to the group) on ros2 launch of the lifecycle node leaves no process', async () => {
