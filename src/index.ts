@@ -25,6 +25,7 @@ export { initBackend, BACKENDS, type BackendChoice } from './backend.js';
 export { readColor, readGray, decodeColor, writeImage } from './vision/image.js';
 export { faceInput } from './vision/preprocess.js';
 export { annotate } from './vision/draw.js';
+export { VideoSource, VideoSink } from './video/source.js';
 export { expandBox, iou, type Box } from './vision/crop.js';
 export { HaarDetector } from './detection/haar.js';
 export { createLogger } from './log.js';
