@@ -13,11 +13,14 @@ interface BatchNormFields {
 type LayerArgs = Parameters<typeof tf.layers.batchNormalization>[0];
 type CallArgs = Parameters<tf.layers.Layer['call']>;
 
-/** Sum over every axis but the last, as a matrix product with ones (wasm's Sum over leading axes transposes first). */
+/**
+ * Sum over every axis but the last. As tf.sum of the [cells, channels] matrix over its rows: on
+ * wasm this beats a product with a ones row (BatchMatMul packs its right operand on every call, a
+ * fresh tensor each step) by about 3x.
+ */
 export function channelSum(t: tf.Tensor): tf.Tensor1D {
   const channels = t.shape[t.rank - 1]!;
-  const rows = t.size / channels;
-  return tf.matMul(tf.ones([1, rows]), t.reshape([rows, channels])).reshape([channels]) as tf.Tensor1D;
+  return tf.sum(t.reshape([t.size / channels, channels]), 0) as tf.Tensor1D;
 }
 
 /**
