@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Padding } from '../../models/keras/layers.js';
 import { conv2dInputGradient, depthwiseInputGradient } from '../../explain/conv-backward.js';
-import { maxPoolRouting } from '../../explain/maxpool.js';
+import { maxPoolInputGradient } from './maxpool-gradient.js';
 import { conv2dFilterGradient, depthwiseFilterGradient } from './filter-gradients.js';
 
 type Pair = [number, number];
@@ -104,11 +104,7 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
     return depthwiseFilterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, attrs['filterShape'] as number[], pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'DepthwiseConv2dNativeBackpropFilter'));
   }),
   composedKernel('MaxPoolGrad', ({ dy, input }, attrs) => {
-    const pool = pair(attrs['filterSize'], 'filterSize');
-    const { route } = maxPoolRouting(input!.dataSync() as Float32Array, input!.shape, pool, pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'MaxPoolGrad'));
-    const g = dy!.dataSync() as Float32Array;
-    const dx = new Float32Array(input!.size);
-    for (let i = 0; i < route.length; i++) dx[route[i]!] += g[i]!;
+    const dx = maxPoolInputGradient(input!.dataSync() as Float32Array, dy!.dataSync() as Float32Array, input!.shape, pair(attrs['filterSize'], 'filterSize'), pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'MaxPoolGrad'));
     return tf.tensor(dx, input!.shape, 'float32');
   }),
 ];
