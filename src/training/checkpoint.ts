@@ -19,6 +19,18 @@ export interface TrainingState {
   bestMonitor: number;
   bestEpoch: number;
   optimizer: { name: string; shape: number[]; dtype: 'float32' | 'int32'; offset: number }[];
+  /**
+   * Adam's running powers beta1^t and beta2^t as float32 values. TF.js's setWeights recomputes
+   * them as pow(beta, t), which differs in the last bits from the running product: without them a
+   * resumed run drifts from the uninterrupted one. Absent in older checkpoints.
+   */
+  adamPowers?: [number, number];
+}
+
+/** The fields of TF.js's AdamOptimizer that hold beta1^t and beta2^t (not in getWeights). */
+interface AdamPowers {
+  accBeta1?: tf.Variable;
+  accBeta2?: tf.Variable;
 }
 
 const MODEL_FILE = 'model.hdf5';
@@ -36,7 +48,7 @@ export function wholeModelConfig(model: tf.LayersModel): KerasModelJson {
  * Save weights (Keras HDF5), Adam's moments and iteration count, and the trainer's state into
  * `dir`, replacing the previous checkpoint only once the new one is complete.
  */
-export async function saveCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: Omit<TrainingState, 'optimizer'>): Promise<void> {
+export async function saveCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: Omit<TrainingState, 'optimizer' | 'adamPowers'>): Promise<void> {
   const staging = `${dir}.partial-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { recursive: true });
@@ -52,7 +64,10 @@ export async function saveCheckpoint(dir: string, model: tf.LayersModel, optimiz
     offset += values.byteLength;
   }
   fs.writeFileSync(path.join(staging, OPTIMIZER_FILE), Buffer.concat(chunks));
-  fs.writeFileSync(path.join(staging, STATE_FILE), JSON.stringify({ ...state, optimizer: index }, null, 1));
+  const { accBeta1, accBeta2 } = optimizer as unknown as AdamPowers;
+  // float32 -> JSON number -> float32 is exact.
+  const adamPowers = accBeta1 && accBeta2 ? [accBeta1.dataSync()[0]!, accBeta2.dataSync()[0]!] : undefined;
+  fs.writeFileSync(path.join(staging, STATE_FILE), JSON.stringify({ ...state, optimizer: index, adamPowers }, null, 1));
   const old = `${dir}.old-${process.pid}`;
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
   fs.renameSync(staging, dir);
@@ -79,5 +94,12 @@ export async function loadCheckpoint(dir: string, model: tf.LayersModel, optimiz
   });
   await optimizer.setWeights(named);
   tf.dispose(named.map((n) => n.tensor));
+  const { accBeta1, accBeta2 } = optimizer as unknown as AdamPowers;
+  if (state.adamPowers && accBeta1 && accBeta2) {
+    tf.tidy(() => {
+      accBeta1.assign(tf.scalar(state.adamPowers![0]));
+      accBeta2.assign(tf.scalar(state.adamPowers![1]));
+    });
+  }
   return state;
 }

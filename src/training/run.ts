@@ -149,6 +149,8 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
     augment: request.augment, maxSamples: request.data.maxSamples ?? 0,
   };
   const baseName = request.name ?? `${request.architecture}-${path.basename(path.resolve(request.data.path)).replace(/\.[^.]+$/, '')}`;
+  // The backend goes in the log and the manifest, not in `run`: a run may resume on another one.
+  log.info({ backend, architecture: request.architecture, input: run.input, batchSize: request.batchSize, seed: request.seed, outDir: request.outDir, resume: request.resume }, 'training started');
   const models: TrainOutcome['models'] = [];
   const trainer = new Trainer(built.model, heads, built.penalties, {
     epochs: request.epochs, batchSize: request.batchSize, learningRate: request.learningRate, seed: request.seed,
@@ -163,7 +165,7 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
         const accuracy = metrics[dual ? `val_${task}_acc` : 'val_acc'];
         const manifest = await exportHead(built.model, output, built.penalties, file, {
           id: dual ? `${baseName}-${task}` : baseName, task, labels: loadedHeads[i]!.labels, architecture: `${ARCHITECTURE_TITLES[request.architecture]} (trained)`,
-          dataset: loadedHeads[i]!.source, inputShape, epoch, metrics, accuracy, settings: { ...run, learningRate: request.learningRate, epochs: request.epochs },
+          dataset: loadedHeads[i]!.source, inputShape, epoch, metrics, accuracy, settings: { ...run, learningRate: request.learningRate, epochs: request.epochs, backend },
         });
         models.push({ file, manifest });
       }

@@ -115,6 +115,34 @@ test('a fixed seed gives the same first-epoch loss; another seed another loss', 
   assert.notEqual(a, c);
 });
 
+test('a short run lowers the loss, and a resumed run continues bit for bit where the first stopped', async () => {
+  if ((await testBackend()) === 'wasm') installWasmTrainingKernels();
+  const images = ferImages(30);
+  const run = async (out: string, epochs: number, resume: boolean) => {
+    const built = buildArchitecture('tiny-xception', { inputShape: [48, 48, 1], classes: 7, seed: 5 });
+    const trainer = new Trainer(built.model, [{ name: 'emotion', output: 0, train: images }], built.penalties, {
+      epochs, batchSize: 16, learningRate: 1e-3, seed: 5, augmentation: PAPER_AUGMENTATION, patience: 50, outDir: out, resume, run: { test: 'resume' },
+    });
+    const result = await trainer.train();
+    const weights = built.model.getWeights().map((w) => Array.from(w.dataSync()));
+    trainer.dispose();
+    built.model.dispose();
+    return { history: result.history, weights };
+  };
+  const whole = await run(path.join(dir, 'resume-whole'), 3, false);
+  const losses = whole.history.map((m) => m['loss']!);
+  assert.ok(losses[2]! < losses[0]!, `loss ${losses.join(' -> ')}`);
+  const cut = path.join(dir, 'resume-cut');
+  const first = await run(cut, 2, false);
+  assert.deepEqual(first.history, whole.history.slice(0, 2).map((m) => ({ ...m, seconds: first.history[m['epoch']! - 1]!['seconds'] })));
+  const resumed = await run(cut, 3, true);
+  assert.deepEqual(resumed.history.map((m) => m['epoch']), [3]);
+  assert.equal(resumed.history[0]!['loss'], whole.history[2]!['loss']);
+  assert.equal(resumed.history[0]!['acc'], whole.history[2]!['acc']);
+  // Every weight (moving batch-norm statistics included) equal to the last bit.
+  resumed.weights.forEach((w, i) => assert.deepEqual(w, whole.weights[i], `weight ${i}`));
+});
+
 test('an exported model loads like a released one and scores as the model in training', async () => {
   await testBackend();
   const built = buildArchitecture('tiny-xception', { inputShape: [48, 48, 1], classes: 7, seed: 2 });

@@ -13,11 +13,19 @@ interface BatchNormFields {
 type LayerArgs = Parameters<typeof tf.layers.batchNormalization>[0];
 type CallArgs = Parameters<tf.layers.Layer['call']>;
 
-/** Sum over every axis but the last, as a matrix product with ones (wasm's Sum over leading axes transposes first). */
+/**
+ * Sum over every axis but the last. Of an image batch with 16 channels or more, as a global
+ * average pool times the cell count (one vectorised pass on wasm, about 5x faster than tf.sum over
+ * the leading axes, which transposes first); else tf.sum of the [cells, channels] matrix. Not a
+ * product with a ones row: wasm's BatchMatMul repacks its fresh right operand on every call.
+ */
 export function channelSum(t: tf.Tensor): tf.Tensor1D {
   const channels = t.shape[t.rank - 1]!;
-  const rows = t.size / channels;
-  return tf.matMul(tf.ones([1, rows]), t.reshape([rows, channels])).reshape([channels]) as tf.Tensor1D;
+  if (t.rank === 4 && channels >= 16) {
+    const [n, h, w] = t.shape as [number, number, number, number];
+    return tf.mul(tf.sum(tf.avgPool(t as tf.Tensor4D, [h, w], 1, 'valid').reshape([n, channels]), 0), h * w) as tf.Tensor1D;
+  }
+  return tf.sum(t.reshape([t.size / channels, channels]), 0) as tf.Tensor1D;
 }
 
 /**

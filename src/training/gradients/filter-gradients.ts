@@ -26,9 +26,9 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
     const xp = padAsForward(x, [kh, kw], strides, padding);
     if (kh === 1 && kw === 1) {
       // The cells a 1x1 filter reads: every stride-th one, starting at the first.
-      const taken = strides[0] === 1 && strides[1] === 1 && xp.shape[1] === oh && xp.shape[2] === ow
-        ? xp
-        : tf.stridedSlice(xp, [0, 0, 0, 0], [xp.shape[0], (oh - 1) * strides[0] + 1, (ow - 1) * strides[1] + 1, inChannels], [1, strides[0], strides[1], 1]);
+      // As a 1x1 depthwise convolution with weight 1 (wasm's StridedSlice is a slow generic loop).
+      let taken = strides[0] === 1 && strides[1] === 1 ? xp : tf.depthwiseConv2d(xp, tf.ones([1, 1, inChannels, 1]) as tf.Tensor4D, strides, 'valid');
+      if (taken.shape[1] !== oh || taken.shape[2] !== ow) taken = tf.slice(taken, [0, 0, 0, 0], [taken.shape[0], oh, ow, inChannels]);
       // An explicit transpose: wasm's BatchMatMul with transposeA is several times slower.
       const product = tf.matMul(tf.transpose(taken.reshape([-1, inChannels])) as tf.Tensor2D, dy.reshape([-1, outChannels]) as tf.Tensor2D);
       return product.reshape([1, 1, inChannels, outChannels]) as tf.Tensor4D;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Padding } from '../../models/keras/layers.js';
 import { conv2dInputGradient, depthwiseInputGradient } from '../../explain/conv-backward.js';
-import { maxPoolRouting } from '../../explain/maxpool.js';
+import { maxPoolInputGradient } from './maxpool-gradient.js';
 import { conv2dFilterGradient, depthwiseFilterGradient } from './filter-gradients.js';
 
 type Pair = [number, number];
@@ -63,9 +63,23 @@ function composedKernel(kernelName: string, compute: (inputs: Record<string, tf.
  * - DepthwiseConv2dNativeBackpropInput / BackpropFilter, Conv2DBackpropFilter: missing;
  * - MaxPoolGrad: wrong where a window's values are all negative (routes to a padding cell), so the
  *   first maximum of each window is found in JS, as for the explanations and TF.js's cpu backend;
- * - Conv2DBackpropInput: present but a plain loop several times slower than the forward Conv2D.
+ * - Conv2DBackpropInput: present but a plain loop several times slower than the forward Conv2D;
+ * - Identity: copies where sharing the data is enough.
  */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
+  {
+    // wasm's Identity copies the data; tensors are immutable, so sharing it (as the cpu backend
+    // does) is the same result. Training calls it hundreds of times a step (tf.layers' Add and
+    // the tape's saved tensors clone), 4% of a step.
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = (inputs as Inputs)['x']!;
+      if (x.dtype === 'string') throw new Error('Identity: string tensors are not supported by the training kernels');
+      (backend as RefCountingBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  },
   composedKernel('Conv2DBackpropInput', ({ dy, filter }, attrs) => {
     noDilation(attrs, 'Conv2DBackpropInput');
     const strides = pair(attrs['strides'], 'strides');
@@ -90,11 +104,7 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
     return depthwiseFilterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, attrs['filterShape'] as number[], pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'DepthwiseConv2dNativeBackpropFilter'));
   }),
   composedKernel('MaxPoolGrad', ({ dy, input }, attrs) => {
-    const pool = pair(attrs['filterSize'], 'filterSize');
-    const { route } = maxPoolRouting(input!.dataSync() as Float32Array, input!.shape, pool, pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'MaxPoolGrad'));
-    const g = dy!.dataSync() as Float32Array;
-    const dx = new Float32Array(input!.size);
-    for (let i = 0; i < route.length; i++) dx[route[i]!] += g[i]!;
+    const dx = maxPoolInputGradient(input!.dataSync() as Float32Array, dy!.dataSync() as Float32Array, input!.shape, pair(attrs['filterSize'], 'filterSize'), pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'MaxPoolGrad'));
     return tf.tensor(dx, input!.shape, 'float32');
   }),
 ];
