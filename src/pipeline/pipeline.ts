@@ -1,5 +1,7 @@
 import { ClassifierHead, headLoadOptions, type Classification, type HeadTask } from '../models/classifier.js';
 import type { Config } from '../config/schema.js';
+import { checkConfig } from '../config/validate.js';
+import { checkModelsDirectory } from '../config/check_paths.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { initBackend, type BackendChoice } from '../backend.js';
@@ -98,7 +100,13 @@ export function headCrops(gray: Mat, boxes: readonly Box[], head: ClassifierHead
  * adapters over it. Runtime-tunable settings are read from `config` at every frame.
  */
 export class FacePipeline {
+  /**
+   * The settings. A change replaces the object (never edits it), so a stage that took `config` at
+   * the start of its work (a background scan) keeps one consistent set.
+   */
   private current: Config;
+  /** `current` behind the checks: what `config` hands out. */
+  private view: Config;
   private disposed = false;
 
   private constructor(
@@ -112,19 +120,48 @@ export class FacePipeline {
     readonly engine: HeadsEngine,
     private readonly log: Logger,
   ) {
-    this.current = config;
+    this.current = { ...config };
+    this.view = this.guarded(this.current);
   }
 
-  /** The settings; runtime ones are read at every frame. */
+  /**
+   * The settings; runtime ones are read at every frame. A write to one of them
+   * (`pipeline.config['haar.scale_factor'] = 1.2`) is checked as a whole new object is: an invalid
+   * value throws a ConfigError naming the key and changes nothing.
+   */
   get config(): Config {
-    return this.current;
+    return this.view;
   }
 
-  /** Replace the settings (e.g. a ROS parameter change); throws a ConfigError for what configRefusal refuses. */
+  /**
+   * Replace the settings (e.g. a ROS parameter change): every value is validated as `--set` would,
+   * then the rules between settings and configRefusal; each refusal is a ConfigError naming the key.
+   */
   set config(next: Config) {
-    const refusal = this.configRefusal(next);
+    const checked = checkConfig(next);
+    const refusal = this.configRefusal(checked);
     if (refusal) throw new ConfigError(refusal.key, refusal.reason);
-    this.current = next;
+    this.current = checked;
+    this.view = this.guarded(checked);
+  }
+
+  /**
+   * `config` as callers see it: reads go straight to the settings, a write goes through the setter's
+   * checks onto the latest settings (whichever view it is made through); nothing can be removed.
+   */
+  private guarded(config: Config): Config {
+    return new Proxy(config, {
+      set: (_target, key, value): boolean => {
+        this.config = { ...this.current, [key]: value };
+        return true;
+      },
+      deleteProperty: (_target, key): boolean => {
+        throw new ConfigError(String(key), 'settings cannot be removed; assign a value instead');
+      },
+      defineProperty: (_target, key): boolean => {
+        throw new ConfigError(String(key), 'settings are changed by assignment (pipeline.config[key] = value)');
+      },
+    });
   }
 
   /**
@@ -163,6 +200,9 @@ export class FacePipeline {
 
   static async create(config: Config, options: PipelineOptions = {}): Promise<FacePipeline> {
     const log = options.log ?? silentLogger;
+    // A caller's own object is checked as a new one given later would be (a typo, 'haar.scale_factor': 99).
+    config = checkConfig(config);
+    checkModelsDirectory(config);
     const backend = await initBackend(config['backend'] as BackendChoice, log);
     const load = headLoadOptions(config, log);
     const uses = options.uses ?? ['photo', 'video'];

@@ -13,6 +13,7 @@ import { ScoreSmoother, type SmoothingMethod } from '../tracking/smoothing.js';
 import { PreparedFrame } from './prepared_frame.js';
 import { StageClock, roundTimings } from './timing.js';
 import type { FacePipeline, FaceResult, FrameResult } from './pipeline.js';
+import { FaceClassificationError } from '../errors.js';
 
 /** A full-frame scan running on the thread pool, started at frame `started`. */
 interface BackgroundScan {
@@ -98,7 +99,7 @@ export class FaceStream {
    * longer.
    */
   async process(frame: Mat, colorOrder: ColorOrder = 'bgr'): Promise<FrameResult> {
-    if (this.disposed) throw new Error('FaceStream.process() called after dispose()');
+    if (this.disposed) throw new FaceClassificationError('FaceStream.process() called after dispose(): create a new stream');
     const config = this.pipeline.config;
     this.syncTrackerOptions();
     const clock = new StageClock();
