@@ -208,7 +208,7 @@ test('--out: the input video itself, an existing file, a folder under /proc, a b
   const cases: [string[], RegExp][] = [
     [['video', fixtures.video, '--out', fixtures.video], /is the input video itself/],
     [['video', fixtures.video, '--out', link], /is the input video itself/],
-    [['video', fixtures.video, '--out', at('out.mkv')], /output must end in \.avi \(MJPG\) or \.mp4/],
+    [['video', fixtures.video, '--out', at('out.mkv')], /output must end in \.avi \(Motion JPEG\) or \.mp4/],
     [['video', fixtures.video, '--out', at('out.gif')], /output must end in \.avi/],
     [['video', fixtures.video, '--out', at('noextension')], /output must end in \.avi/],
     [['video', fixtures.video, '--out', dir], /is a folder/],
@@ -233,7 +233,7 @@ test('bad settings and flag values are bad usage (exit 2), each in one line nami
     [['detect', fixtures.good, '--set', 'haar.min_neighbors=many'], /config haar\.min_neighbors: must be a number/],
     [['detect', fixtures.good, '--log-level', 'loud'], /--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/],
     [['detect', fixtures.good, '--set', 'qos.depth=3'], /--set qos\.depth: a setting of the ROS node only/],
-    [['video', fixtures.video, '--fps', '0'], /--fps must be a frame rate above 0/],
+    [['video', fixtures.video, '--fps', '0'], /--fps must be a frame rate from 0.01 to 1000, got "0"/],
     [['video', fixtures.video, '--max-frames', '2.5'], /--max-frames must be a whole number/],
     [['detect', fixtures.good, '--min-face-size', '200', '--set', 'detector.max_face_size=100'], /config detector\.min_face_size: \(200\) is larger than detector\.max_face_size \(100\)/],
     [['detect', fixtures.good, '--set', 'yunet.input_size=100'], /config yunet\.input_size: must be a multiple of 32, got 100/],

@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cv } from '../src/vision/opencv.js';
-import { readColor } from '../src/vision/image.js';
-import { fer2013, photos, repoRoot, scratchDir, shared } from './helpers.js';
+import { cv } from '../../src/vision/opencv.js';
+import { readColor } from '../../src/vision/image.js';
+import { fer2013, photos, repoRoot, scratchDir, shared } from '../helpers/common.js';
 
 const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
