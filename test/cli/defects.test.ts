@@ -6,34 +6,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cv } from '../../src/vision/opencv.js';
 import { readColor } from '../../src/vision/image.js';
 import { crc32 } from '../../src/vision/png_chunks.js';
 import { fer2013, photos, repoRoot, scratchDir, sharedModels } from '../helpers/common.js';
+import { type CliRun, cliPath, runCli } from '../helpers/run_cli.js';
 
-const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+const cli = cliPath;
 const PREFIX = 'face-classification';
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  lines: Record<string, unknown>[];
-  /** stderr's lines, without the empty last one. */
-  errors: string[];
-}
 
-function run(args: string[], options: { cwd?: string } = {}): Run {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000, cwd: options.cwd });
-  const lines = result.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, lines, errors: result.stderr.split('\n').filter((l) => l !== '') };
-}
+const run = (args: string[], options: { cwd?: string } = {}): CliRun => runCli(args, options);
 
 /** Every stderr line is one of ours: no native library's own line, no stack trace. */
-function assertOnlyOurLines(r: Run): void {
+function assertOnlyOurLines(r: CliRun): void {
   for (const line of r.errors) assert.ok(line.startsWith(`${PREFIX} `), `a line that is not ours: ${JSON.stringify(line)}`);
 }
 
@@ -92,7 +81,7 @@ test.before(() => {
   writer.release();
 });
 
-let batch: Run | undefined;
+let batch: CliRun | undefined;
 
 test('broken images in a batch: each named in one line with what is wrong, the good one still processed, exit 1, no native noise', () => {
   const r = run(['detect', fixtures.good, fixtures.truncJpeg, fixtures.truncPng, fixtures.text, fixtures.empty, fixtures.huge, fixtures.badCrc]);

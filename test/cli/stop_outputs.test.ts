@@ -13,27 +13,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cv } from '../../src/vision/opencv.js';
 import { readColor } from '../../src/vision/image.js';
-import { fer2013, photos, repoRoot, scratchDir, shared } from '../helpers/common.js';
+import { fer2013, photos, scratchDir, shared } from '../helpers/common.js';
+import { type CliRun, cliPath, jsonLines, runCli, terminalScreen } from '../helpers/run_cli.js';
 
-const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+const cli = cliPath;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  lines: Record<string, unknown>[];
-  errors: string[];
-}
 
-const jsonLines = (text: string): Record<string, unknown>[] => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-function run(args: string[]): Run {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, lines: jsonLines(result.stdout), errors: result.stderr.split('\n').filter((l) => l !== '') };
-}
+const run = (args: string[]): CliRun => runCli(args);
 
 /** Run the CLI and send `signals` (ms apart) once its first `after` result lines arrived. */
-function signalled(args: string[], signal: NodeJS.Signals, options: { after?: number; times?: number; gapMs?: number } = {}): Promise<Run> {
+function signalled(args: string[], signal: NodeJS.Signals, options: { after?: number; times?: number; gapMs?: number } = {}): Promise<CliRun> {
   const { after = 1, times = 1, gapMs = 30 } = options;
   const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -297,17 +287,7 @@ test('--out that cannot be written is bad usage for every command: exit 2 before
   }
 });
 
-/** What a terminal shows: \r returns to the line start, ESC[2K clears the line, \n starts a new one. */
-function screen(written: string): string[] {
-  const lines: string[] = [''];
-  for (const part of written.split(/(\r|\n|\x1b\[2K)/)) {
-    if (part === '\n') lines.push('');
-    else if (part === '\r') continue;
-    else if (part === '\x1b[2K') lines[lines.length - 1] = '';
-    else lines[lines.length - 1] += part;
-  }
-  return lines;
-}
+const screen = terminalScreen;
 
 const python = spawnSync('python3', ['-c', 'import pty'], { encoding: 'utf8' }).status === 0;
 
