@@ -36,6 +36,12 @@ export interface RclLifecyclePublisher extends RclPublisher {
 
 export type RclSubscription = object;
 
+export type RclService = object;
+
+export interface RclServiceOptions {
+  enableTypedArray?: boolean;
+}
+
 export interface RclTimer {
   cancel(): void;
 }
@@ -84,6 +90,8 @@ export interface RclNode {
   destroyPublisher(publisher: RclPublisher): void;
   createSubscription(typeClass: string, topic: string, options: RclSubscriptionOptions, callback: (message: unknown) => void): RclSubscription;
   destroySubscription(subscription: RclSubscription): void;
+  /** The callback's returned (or resolved) plain object is the response. */
+  createService(typeClass: string, serviceName: string, options: RclServiceOptions, callback: (request: unknown) => object | Promise<object>): RclService;
   createTimer(periodNs: bigint, callback: () => void): RclTimer;
   destroyTimer(timer: RclTimer): void;
   declareParameter(parameter: RclParameter, descriptor?: RclParameterDescriptor, ignoreOverride?: boolean): RclParameter;

@@ -1,0 +1,110 @@
+/**
+ * The ~/classify service (face_classification/srv/Classify): one answer on request. It runs the
+ * photo path (FacePipeline.process: a full-frame scan with the photo detector, no tracking) on the
+ * image in the request, or, for the empty request, on the newest camera frame the node has received.
+ * The work runs on the node's frame worker (FrameIntake.request), so it waits behind at most the
+ * frame in work and delays the camera path by at most itself. Every failure (bad image, unsupported
+ * encoding, no frame yet, node not active, too many requests waiting, a pipeline error) is answered
+ * with success false and a reason; nothing here throws into rclnodejs's executor.
+ */
+import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { FacePipeline } from '../../pipeline/pipeline.js';
+import { copyHeader, resultToMessage, type HeaderMsg } from '../../messages/face_classification.js';
+import { compressedMessageToMat, imageMessageToMat, type CompressedImageMessageLike, type ConvertedFrame, type ImageMessageLike } from '../intake/image_conversion.js';
+import { FrameError } from '../intake/frame_errors.js';
+import type { FrameIntake } from '../intake/frame_intake.js';
+import type { InputLimits } from '../intake/input_guard.js';
+import type { RclNode, RclService } from '../runtime/rclnodejs_api.js';
+import { CLASSIFY_SERVICE_TYPE, classifyTarget, refusal, type ClassifyRequest, type ClassifyResponse } from './classify_request.js';
+
+/**
+ * Requests that may wait for the worker at once; more are refused at once ("busy"), so a caller in
+ * a loop cannot pile work in front of the camera.
+ */
+export const MAX_WAITING_REQUESTS = 4;
+
+export interface ClassifyServiceOptions {
+  intake: FrameIntake;
+  /** The pipeline when the node is active, else why there is no answer. */
+  pipeline: () => FacePipeline | string;
+  limits: () => InputLimits;
+  /** The camera topic (named in the reason when no frame came yet). */
+  inputTopic: string;
+  log: Logger;
+  now?: () => number;
+}
+
+type ImageJob = { message: (ImageMessageLike | CompressedImageMessageLike) & { header?: HeaderMsg }; compressed: boolean; source: string };
+
+export class ClassifyService {
+  private readonly now: () => number;
+
+  constructor(private readonly options: ClassifyServiceOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Offer `~/classify` on `node`. */
+  advertise(node: RclNode): RclService {
+    return node.createService(CLASSIFY_SERVICE_TYPE, '~/classify', { enableTypedArray: true }, (request) => this.answer(request as ClassifyRequest));
+  }
+
+  /** The response to one request; never rejects. */
+  async answer(request: ClassifyRequest): Promise<ClassifyResponse> {
+    const arrival = this.now();
+    let response: ClassifyResponse;
+    try {
+      response = await this.work(request, arrival);
+    } catch (error) {
+      response = refusal(`pipeline_error: ${errorMessage(error)}`);
+    }
+    const fields = { service: 'classify', success: response.success, faces: response.result.faces.length, ms: Math.round((this.now() - arrival) * 10) / 10 };
+    if (response.success) this.options.log.info(fields, 'classify answered');
+    else this.options.log.warn({ ...fields, reason: response.reason }, 'classify refused');
+    return response;
+  }
+
+  private async work(request: ClassifyRequest, arrival: number): Promise<ClassifyResponse> {
+    const target = classifyTarget(request);
+    if (target.kind === 'refused') return refusal(target.reason);
+    const { intake } = this.options;
+    if (intake.waitingRequests >= MAX_WAITING_REQUESTS) return refusal(`busy: ${intake.waitingRequests} classify requests are waiting already (at most ${MAX_WAITING_REQUESTS}); call again`);
+    const given: ImageJob | undefined = target.kind === 'image' ? { message: target.message, compressed: target.compressed, source: target.compressed ? 'request compressed_image' : 'request image' } : undefined;
+    // The state and the newest frame are read when the worker gets to the request, not before.
+    return intake.request(() => {
+      const pipeline = this.options.pipeline();
+      if (typeof pipeline === 'string') return refusal(`inactive: ${pipeline}`);
+      const newest = intake.newest;
+      const job = given ?? (newest && { message: newest.message, compressed: newest.compressed, source: `newest frame of ${this.options.inputTopic}` });
+      if (!job) return refusal(`no_frame: no camera frame received yet on ${this.options.inputTopic}; send an image in the request, or call again once the camera publishes`);
+      return this.classify(pipeline, job, arrival);
+    });
+  }
+
+  /** Convert, run the photo path, build the response; frees the frame's pixels whatever happens. */
+  private classify(pipeline: FacePipeline, job: ImageJob, arrival: number): ClassifyResponse {
+    let frame: ConvertedFrame;
+    try {
+      const limits = this.options.limits();
+      frame = job.compressed ? compressedMessageToMat(job.message as CompressedImageMessageLike, job.source, limits) : imageMessageToMat(job.message as ImageMessageLike, job.source, limits);
+    } catch (error) {
+      return refusal(`${error instanceof FrameError ? error.code : 'bad_image'}: ${errorMessage(error)}`);
+    }
+    try {
+      const result = pipeline.process(frame.mat, frame.colorOrder);
+      try {
+        const message = resultToMessage(result, {
+          header: copyHeader(job.message.header),
+          latencyMs: this.now() - arrival,
+          emotionClasses: pipeline.heads.emotion?.labels ?? [],
+          genderClasses: pipeline.heads.gender?.labels ?? [],
+        });
+        return { success: true, reason: '', result: message };
+      } finally {
+        result.prepared.release();
+      }
+    } finally {
+      frame.mat.release();
+    }
+  }
+}
