@@ -8,7 +8,9 @@
  * --node-script FILE (another build's dist/src/ros/main.js, to measure an older version the same way),
  * --pan (the camera pans, so no part of the picture stays still), --cameras N (1): N cameras, each
  * with its own node in its own namespace (/bench/cam0, /bench/cam1, ...: what the launch file's
- * cameras:= starts, one process per camera), reported per camera and in total.
+ * cameras:= starts, one process per camera), reported per camera and in total; --classify-hz R (0):
+ * meanwhile call each node's ~/classify with the empty request R times a second (the newest camera
+ * frame through the photo path) and report its round trip beside the camera's latency.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +20,9 @@ import { parseArgs } from 'node:util';
 import { packageRoot, sharedDir } from '../../paths.js';
 import { percentiles, round2 } from '../stats.js';
 import { loadRclnodejs } from '../../ros/runtime/load_rclnodejs.js';
+import type { RclClient } from '../../ros/runtime/rclnodejs_api.js';
 import { FACE_CLASSIFICATION_ARRAY_TYPE } from '../../messages/face_classification.js';
+import { CLASSIFY_SERVICE_TYPE, type ClassifyResponse } from '../../ros/services/classify_request.js';
 import { nodeEnvironment } from './node_environment.js';
 
 const { values } = parseArgs({
@@ -32,6 +36,7 @@ const { values } = parseArgs({
     'node-script': { type: 'string' },
     pan: { type: 'boolean', default: false },
     cameras: { type: 'string', default: '1' },
+    'classify-hz': { type: 'string', default: '0' },
   },
 });
 const seconds = Number(values.seconds);
@@ -74,7 +79,12 @@ interface Rig {
   camera: ChildProcess;
   arrivals: { at: number; latencyMs: number; faces: number }[];
   diagnostics: Record<string, string>;
+  /** ~/classify calls (with --classify-hz): when sent, round trip, answered with success. */
+  calls: { at: number; ms: number; success: boolean }[];
 }
+
+const classifyHz = Number(values['classify-hz']);
+if (!(classifyHz >= 0 && classifyHz <= 30)) throw new Error(`--classify-hz ${values['classify-hz']}: from 0 (off) to 30`);
 
 async function main(): Promise<void> {
   const shared = sharedDir();
@@ -91,6 +101,7 @@ async function main(): Promise<void> {
     }),
     arrivals: [],
     diagnostics: {},
+    calls: [],
   }));
   const stop = (): void => {
     for (const rig of rigs) for (const child of [rig.camera, rig.node]) if (child.exitCode === null) child.kill('SIGINT');
@@ -115,6 +126,8 @@ async function main(): Promise<void> {
     }
   });
   node.spin();
+  let calling = true;
+  const callers = classifyHz > 0 ? rigs.map((rig) => callRepeatedly(node.createClient(CLASSIFY_SERVICE_TYPE, `${rig.ns}/face_classification_node/classify`), rig, () => calling)) : [];
 
   // Wait for every node's first answer (model loading, backend warm-up), then the warm-up, then measure.
   const deadline = Date.now() + 180_000 * rigs.length;
@@ -131,6 +144,8 @@ async function main(): Promise<void> {
   await sleep(seconds * 1000);
   const after = rigs.map((r) => procUsage(r.node.pid!));
   const to = Date.now();
+  calling = false;
+  await Promise.all(callers);
   const perCamera = rigs.map((rig, i) => {
     const window = rig.arrivals.filter((a) => a.at >= from && a.at < to);
     const latency = percentiles(window.map((a) => a.latencyMs));
@@ -142,11 +157,12 @@ async function main(): Promise<void> {
       node_rss_mb: Math.round(after[i]!.rssMb),
       faces_per_answer: round2(window.reduce((n, a) => n + a.faces, 0) / Math.max(1, window.length)),
       latencies: window.map((a) => a.latencyMs),
+      ...(classifyHz > 0 ? { classify: classifySummary(rig.calls.filter((c) => c.at >= from && c.at < to)) } : {}),
       node_diagnostics: rig.diagnostics,
     };
   });
   const all = percentiles(perCamera.flatMap((c) => c.latencies));
-  const setup = { size: `${width}x${height}`, camera_hz: Number(values.rate), cameras: rigs.length, faces: Number(values.faces), camera: values.pan ? 'pan' : 'still', seconds, warmup, cpus: os.cpus().length, load_avg_1m: round2(loadBefore), node_malloc_arena_max: nodeEnvironment().MALLOC_ARENA_MAX, params: values.param };
+  const setup = { size: `${width}x${height}`, camera_hz: Number(values.rate), cameras: rigs.length, classify_hz: classifyHz, faces: Number(values.faces), camera: values.pan ? 'pan' : 'still', seconds, warmup, cpus: os.cpus().length, load_avg_1m: round2(loadBefore), node_malloc_arena_max: nodeEnvironment().MALLOC_ARENA_MAX, params: values.param };
   const cameras = perCamera.map(({ latencies, ...rest }) => rest);
   const total = {
     answers_hz: round2(cameras.reduce((n, c) => n + c.answers_hz, 0)),
@@ -161,6 +177,7 @@ async function main(): Promise<void> {
       `${rigs.length > 1 ? `${c.namespace}: ` : ''}answers ${c.answers_hz} Hz for a ${setup.camera_hz} Hz ${setup.size} camera; stamp -> answer p50 ${c.latency_ms.p50} ms, p99 ${c.latency_ms.p99} ms; ` +
         `node CPU ${c.node_cpu_percent_of_one_core}% of one core, RSS ${c.node_rss_mb} MB; load ${setup.load_avg_1m}\n`,
     );
+    if (c.classify) process.stdout.write(`  ~/classify at ${classifyHz} Hz: ${c.classify.succeeded}/${c.classify.calls} answered, round trip p50 ${c.classify.round_trip_ms.p50} ms, p99 ${c.classify.round_trip_ms.p99} ms\n`);
   }
   if (rigs.length > 1) {
     process.stdout.write(`total (${rigs.length} cameras): answers ${total.answers_hz} Hz; stamp -> answer p50 ${total.latency_ms.p50} ms, p99 ${total.latency_ms.p99} ms; nodes CPU ${total.node_cpu_percent_of_one_core}% of one core, RSS ${total.node_rss_mb} MB\n`);
@@ -171,6 +188,27 @@ async function main(): Promise<void> {
   rcl.shutdown();
   await sleep(500);
   process.exit(0);
+}
+
+/** Call ~/classify (the empty request) every 1/classifyHz s until `more` says stop; one call at a time. */
+async function callRepeatedly(client: RclClient, rig: Rig, more: () => boolean): Promise<void> {
+  await client.waitForService(180_000);
+  const period = 1000 / classifyHz;
+  while (more()) {
+    const at = Date.now();
+    try {
+      const response = (await client.sendRequestAsync({}, { timeout: 10_000 })) as ClassifyResponse;
+      rig.calls.push({ at, ms: Date.now() - at, success: response.success });
+    } catch {
+      rig.calls.push({ at, ms: Date.now() - at, success: false });
+    }
+    await sleep(Math.max(0, period - (Date.now() - at)));
+  }
+}
+
+function classifySummary(calls: Rig['calls']): { calls: number; succeeded: number; round_trip_ms: { p50: number; p95: number; p99: number; max: number } } {
+  const trip = percentiles(calls.map((c) => c.ms));
+  return { calls: calls.length, succeeded: calls.filter((c) => c.success).length, round_trip_ms: { p50: trip.p50_ms, p95: trip.p95_ms, p99: trip.p99_ms, max: trip.max_ms } };
 }
 
 main().catch((error: unknown) => {

@@ -42,6 +42,11 @@ export interface RclServiceOptions {
   enableTypedArray?: boolean;
 }
 
+export interface RclClient {
+  waitForService(timeoutMs?: number): Promise<boolean>;
+  sendRequestAsync(request: object, options?: { timeout?: number }): Promise<unknown>;
+}
+
 export interface RclTimer {
   cancel(): void;
 }
@@ -92,6 +97,7 @@ export interface RclNode {
   destroySubscription(subscription: RclSubscription): void;
   /** The callback's returned (or resolved) plain object is the response. */
   createService(typeClass: string, serviceName: string, options: RclServiceOptions, callback: (request: unknown) => object | Promise<object>): RclService;
+  createClient(typeClass: string, serviceName: string): RclClient;
   createTimer(periodNs: bigint, callback: () => void): RclTimer;
   destroyTimer(timer: RclTimer): void;
   declareParameter(parameter: RclParameter, descriptor?: RclParameterDescriptor, ignoreOverride?: boolean): RclParameter;
