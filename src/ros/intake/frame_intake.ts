@@ -5,9 +5,10 @@
  * fast the camera is. `receive` never throws: it runs inside rclnodejs's executor, where an exception
  * would end the process. ROS-free, so the soak run drives exactly this path.
  *
- * The same worker runs one-off jobs (the ~/classify service, `request`): frame processing is
- * serialised on one worker because the pipeline's native parts are used from one thread, and a job
- * waits behind at most the frame in work, a frame behind at most one job.
+ * The same worker runs one-off jobs (the ~/classify service, `request`): the frames and the jobs'
+ * work on this thread are serialised on one worker, a job waiting behind at most the frame in work and
+ * a frame behind at most one job. Work a job hands to the thread pool runs `alongside` the worker,
+ * and `idle` waits for it too, so that nothing frees the pipeline under it.
  */
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -36,6 +37,8 @@ export class FrameIntake {
   private latest: FrameJob | undefined;
   /** One-off jobs waiting for the worker, oldest first; each wrapper settles its caller's promise and never rejects. */
   private readonly jobs: (() => Promise<void>)[] = [];
+  /** Work started by jobs that runs beside the worker (`alongside`). */
+  private readonly beside = new Set<Promise<unknown>>();
   private readonly side: SideLane = {
     pending: () => this.jobs.length > 0,
     runNext: async () => {
@@ -82,6 +85,20 @@ export class FrameIntake {
     });
   }
 
+  /**
+   * Let `work` (started by a job, e.g. a scan on the thread pool) run beside the worker, the frames
+   * going on meanwhile; `idle` waits for it. Returns `work`.
+   */
+  alongside<T>(work: Promise<T>): Promise<T> {
+    const tracked = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.beside.add(tracked);
+    void tracked.then(() => this.beside.delete(tracked));
+    return work;
+  }
+
   /** Jobs given to `request` that have not started yet. */
   get waitingRequests(): number {
     return this.jobs.length;
@@ -102,9 +119,11 @@ export class FrameIntake {
     this.latest = undefined;
   }
 
-  /** Resolves when no frame is in work. */
-  idle(): Promise<void> {
-    return this.mailbox.idle();
+  /** Resolves when no frame, job or work alongside them is in progress. */
+  async idle(): Promise<void> {
+    do {
+      await Promise.all([this.mailbox.idle(), ...this.beside]);
+    } while (this.mailbox.working || this.beside.size > 0);
   }
 
   private async run(job: FrameJob): Promise<void> {

@@ -2,8 +2,10 @@
  * The ~/classify service (face_classification/srv/Classify): one answer on request. It runs the
  * photo path (FacePipeline.process: a full-frame scan with the photo detector, no tracking) on the
  * image in the request, or, for the empty request, on the newest camera frame the node has received.
- * The work runs on the node's frame worker (FrameIntake.request), so it waits behind at most the
- * frame in work and delays the camera path by at most itself. Every failure (bad image, unsupported
+ * Its steps on this thread (the state, the image's conversion) run on the node's frame worker
+ * (FrameIntake.request), behind at most the frame in work; the full scan then runs on the thread
+ * pool beside the camera's frames (FacePipeline.processAsync, FrameIntake.alongside), so the camera
+ * path waits for no more than the conversion. Every failure (bad image, unsupported
  * encoding, no frame yet, node not active, too many requests waiting, a pipeline error) is answered
  * with success false and a reason; nothing here throws into rclnodejs's executor.
  */
@@ -33,6 +35,13 @@ export interface ClassifyServiceOptions {
   inputTopic: string;
   log: Logger;
   now?: () => number;
+}
+
+/** A request ready for the photo path: its image converted, the pipeline it runs on. */
+interface Ready {
+  pipeline: FacePipeline;
+  frame: ConvertedFrame;
+  header: HeaderMsg;
 }
 
 type ImageJob = { message: (ImageMessageLike | CompressedImageMessageLike) & { header?: HeaderMsg }; compressed: boolean; source: string };
@@ -71,30 +80,32 @@ export class ClassifyService {
     if (intake.waitingRequests >= MAX_WAITING_REQUESTS) return refusal(`busy: ${intake.waitingRequests} classify requests are waiting already (at most ${MAX_WAITING_REQUESTS}); call again`);
     const given: ImageJob | undefined = target.kind === 'image' ? { message: target.message, compressed: target.compressed, source: target.compressed ? 'request compressed_image' : 'request image' } : undefined;
     // The state and the newest frame are read when the worker gets to the request, not before.
-    return intake.request(() => {
+    const ready = await intake.request((): Ready | ClassifyResponse => {
       const pipeline = this.options.pipeline();
       if (typeof pipeline === 'string') return refusal(`inactive: ${pipeline}`);
       const newest = intake.newest;
-      const job = given ?? (newest && { message: newest.message, compressed: newest.compressed, source: `newest frame of ${this.options.inputTopic}` });
+      // A camera message has its header (copyHeader fills in what a malformed one lacks).
+      const job: ImageJob | undefined = given ?? (newest && { message: newest.message as ImageJob['message'], compressed: newest.compressed, source: `newest frame of ${this.options.inputTopic}` });
       if (!job) return refusal(`no_frame: no camera frame received yet on ${this.options.inputTopic}; send an image in the request, or call again once the camera publishes`);
-      return this.classify(pipeline, job, arrival);
+      try {
+        const limits = this.options.limits();
+        const frame = job.compressed ? compressedMessageToMat(job.message as CompressedImageMessageLike, job.source, limits) : imageMessageToMat(job.message as ImageMessageLike, job.source, limits);
+        return { pipeline, frame, header: copyHeader(job.message.header) };
+      } catch (error) {
+        return refusal(`${error instanceof FrameError ? error.code : 'bad_image'}: ${errorMessage(error)}`);
+      }
     });
+    if ('success' in ready) return ready;
+    return intake.alongside(this.classify(ready, arrival));
   }
 
-  /** Convert, run the photo path, build the response; frees the frame's pixels whatever happens. */
-  private classify(pipeline: FacePipeline, job: ImageJob, arrival: number): ClassifyResponse {
-    let frame: ConvertedFrame;
+  /** The photo path on a converted frame, the response; frees the frame's pixels whatever happens. */
+  private async classify({ pipeline, frame, header }: Ready, arrival: number): Promise<ClassifyResponse> {
     try {
-      const limits = this.options.limits();
-      frame = job.compressed ? compressedMessageToMat(job.message as CompressedImageMessageLike, job.source, limits) : imageMessageToMat(job.message as ImageMessageLike, job.source, limits);
-    } catch (error) {
-      return refusal(`${error instanceof FrameError ? error.code : 'bad_image'}: ${errorMessage(error)}`);
-    }
-    try {
-      const result = pipeline.process(frame.mat, frame.colorOrder);
+      const result = await pipeline.processAsync(frame.mat, frame.colorOrder);
       try {
         const message = resultToMessage(result, {
-          header: copyHeader(job.message.header),
+          header,
           latencyMs: this.now() - arrival,
           emotionClasses: pipeline.heads.emotion?.labels ?? [],
           genderClasses: pipeline.heads.gender?.labels ?? [],

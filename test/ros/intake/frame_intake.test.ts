@@ -100,3 +100,21 @@ test('one-off requests share the worker: after the frame in work, before the nex
   intake.clear();
   assert.equal(intake.newest, undefined, 'clear forgets the newest frame');
 });
+
+test('work alongside the worker: frames go on meanwhile, and idle() waits for it', async () => {
+  const done: string[] = [];
+  const intake = new FrameIntake({ work: (job) => void done.push((job.message as { format: string }).format), stats: new FrameStats(0), log: silent, settleRounds: () => 0 });
+  let finish: () => void = () => undefined;
+  const slow = intake.alongside(new Promise<string>((resolve) => (finish = () => resolve('scanned'))));
+  intake.receive({ format: 'during', data: new Uint8Array() }, true);
+  await tick();
+  assert.deepEqual(done, ['during'], 'a frame is worked while the work alongside runs');
+  let idle = false;
+  const waiting = intake.idle().then(() => (idle = true));
+  await tick();
+  assert.equal(idle, false, 'idle waits for the work alongside');
+  finish();
+  assert.equal(await slow, 'scanned');
+  await waiting;
+  assert.equal(idle, true);
+});

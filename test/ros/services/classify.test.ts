@@ -105,6 +105,23 @@ test('after camera frames the empty request classifies the newest one (its heade
   assert.deepEqual(faces(response), expected(astronaut));
 });
 
+test('camera frames are worked while a request\'s scan runs on the thread pool', async () => {
+  worked = [];
+  const pending = service.answer({ image: matToImageMessage(astronaut, header('request', 21)) });
+  let workedWhenAnswered: string[] = [];
+  const answered = pending.then((response) => {
+    workedWhenAnswered = [...worked];
+    return response;
+  });
+  // A camera frame arriving just after the request.
+  await new Promise((resolve) => setImmediate(resolve));
+  intake.receive(matToImageMessage(bryan, header('camera', 22)), false);
+  const response = await answered;
+  assert.equal(response.success, true, response.reason);
+  assert.deepEqual(workedWhenAnswered, ['camera'], 'the camera frame did not wait for the scan');
+  await intake.idle();
+});
+
 test('inactive: success false with the reason, even with a frame at hand', async () => {
   active = false;
   try {
