@@ -18,13 +18,13 @@ import { FrameError } from '../intake/frame_errors.js';
 import type { FrameIntake } from '../intake/frame_intake.js';
 import type { InputLimits } from '../intake/input_guard.js';
 import type { RclNode, RclService } from '../runtime/rclnodejs_api.js';
-import { CLASSIFY_SERVICE_TYPE, classifyTarget, refusal, type ClassifyRequest, type ClassifyResponse } from './classify_request.js';
+import { CLASSIFY_SERVICE_TYPE, classifyTarget, refusal, type ClassifyRequest, type ClassifyResponse, type ClassifyTarget } from './classify_request.js';
 
 /**
- * Requests that may wait for the worker at once; more are refused at once ("busy"), so a caller in
- * a loop cannot pile work in front of the camera.
+ * Requests in progress at once (waiting for the worker, or scanning); more are refused at once
+ * ("busy"), so callers cannot pile work (and frames in memory) in front of the camera.
  */
-export const MAX_WAITING_REQUESTS = 4;
+export const MAX_REQUESTS_IN_PROGRESS = 4;
 
 export interface ClassifyServiceOptions {
   intake: FrameIntake;
@@ -48,6 +48,7 @@ type ImageJob = { message: (ImageMessageLike | CompressedImageMessageLike) & { h
 
 export class ClassifyService {
   private readonly now: () => number;
+  private inProgress = 0;
 
   constructor(private readonly options: ClassifyServiceOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -77,7 +78,16 @@ export class ClassifyService {
     const target = classifyTarget(request);
     if (target.kind === 'refused') return refusal(target.reason);
     const { intake } = this.options;
-    if (intake.waitingRequests >= MAX_WAITING_REQUESTS) return refusal(`busy: ${intake.waitingRequests} classify requests are waiting already (at most ${MAX_WAITING_REQUESTS}); call again`);
+    if (this.inProgress >= MAX_REQUESTS_IN_PROGRESS) return refusal(`busy: ${this.inProgress} classify requests are in progress already (at most ${MAX_REQUESTS_IN_PROGRESS}); call again`);
+    this.inProgress++;
+    try {
+      return await this.run(intake, target, arrival);
+    } finally {
+      this.inProgress--;
+    }
+  }
+
+  private async run(intake: FrameIntake, target: Exclude<ClassifyTarget, { kind: 'refused' }>, arrival: number): Promise<ClassifyResponse> {
     const given: ImageJob | undefined = target.kind === 'image' ? { message: target.message, compressed: target.compressed, source: target.compressed ? 'request compressed_image' : 'request image' } : undefined;
     // The state and the newest frame are read when the worker gets to the request, not before.
     const ready = await intake.request((): Ready | ClassifyResponse => {

@@ -16,7 +16,7 @@ import { matToImageMessage } from '../../../src/messages/face_classification.js'
 import { FrameStats } from '../../../src/ros/runtime/diagnostics.js';
 import { FrameIntake } from '../../../src/ros/intake/frame_intake.js';
 import { DEFAULT_INPUT_LIMITS } from '../../../src/ros/intake/input_guard.js';
-import { ClassifyService } from '../../../src/ros/services/classify.js';
+import { ClassifyService, MAX_REQUESTS_IN_PROGRESS } from '../../../src/ros/services/classify.js';
 import { photos } from '../../helpers/common.js';
 
 const silent = pino({ level: 'silent' });
@@ -120,6 +120,14 @@ test('camera frames are worked while a request\'s scan runs on the thread pool',
   assert.equal(response.success, true, response.reason);
   assert.deepEqual(workedWhenAnswered, ['camera'], 'the camera frame did not wait for the scan');
   await intake.idle();
+});
+
+test('more requests at once than MAX_REQUESTS_IN_PROGRESS: the extra ones are refused busy, the others answered', async () => {
+  const image = matToImageMessage(astronaut, header('burst', 31));
+  const responses = await Promise.all(Array.from({ length: MAX_REQUESTS_IN_PROGRESS + 2 }, () => service.answer({ image })));
+  assert.deepEqual(responses.map((r) => r.success), [...Array(MAX_REQUESTS_IN_PROGRESS).fill(true), false, false]);
+  assert.match(responses.at(-1)!.reason, /^busy: 4 classify requests are in progress already/);
+  assert.equal((await service.answer({ image })).success, true, 'answered again once they are done');
 });
 
 test('inactive: success false with the reason, even with a frame at hand', async () => {
