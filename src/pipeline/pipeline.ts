@@ -12,7 +12,7 @@ import type { ColorOrder } from '../vision/image.js';
 import { createDetector, detectorTypeFor, type DetectorUse } from '../detection/create.js';
 import type { FaceDetector } from '../detection/detector.js';
 import { ConfigError, FaceClassificationError } from '../errors.js';
-import { scanFrame, type ScoredBox } from '../detection/frame_scan.js';
+import { scanFrame, scanWholeAsync, type ScoredBox } from '../detection/frame_scan.js';
 import { FaceTracker } from '../tracking/tracker.js';
 import { PreparedFrame } from './prepared_frame.js';
 import { StageClock, roundTimings } from './timing.js';
@@ -251,12 +251,41 @@ export class FacePipeline {
     this.checkAlive();
     const clock = new StageClock();
     const prepared = new PreparedFrame(frame, colorOrder);
-    const gray = prepared.gray;
     const bgr = this.detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
     clock.lap('convert');
-    const { boxes, scale } = this.detect(gray, bgr);
+    return this.photoResult(frame, prepared, this.detect(prepared.gray, bgr), clock);
+  }
+
+  /**
+   * The same as `process`, with the full-frame scan on the libuv thread pool, so the calling thread
+   * goes on with other work (a camera's frames) meanwhile; only the colour conversion, the crops and
+   * the heads run on it. The Haar cascade scans on its own pool of classifiers, so such a scan may
+   * overlap a stream's; a YuNet scan shares the stream's pool network and runs on this thread, as in
+   * `process`. `frame` must stay alive until the promise settles.
+   */
+  async processAsync(frame: Mat, colorOrder: ColorOrder = 'bgr'): Promise<FrameResult> {
+    this.checkAlive();
+    const clock = new StageClock();
+    const prepared = new PreparedFrame(frame, colorOrder);
+    try {
+      const detector = this.detector;
+      const bgr = detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
+      clock.lap('convert');
+      const found = detector.name === 'haar' ? await scanWholeAsync(detector, prepared.gray, bgr, this.config) : this.detect(prepared.gray, bgr);
+      // dispose() may have come while the scan ran: the heads are gone then.
+      this.checkAlive();
+      return this.photoResult(frame, prepared, found, clock);
+    } catch (error) {
+      prepared.release();
+      throw error;
+    }
+  }
+
+  /** The photo path after its scan: both heads, each face a new confirmed track. */
+  private photoResult(frame: Mat, prepared: PreparedFrame, found: { boxes: ScoredBox[]; scale: number }, clock: StageClock): FrameResult {
+    const { boxes, scale } = found;
     clock.lap('detect');
-    const answers = this.classify(gray, boxes, clock);
+    const answers = this.classify(prepared.gray, boxes, clock);
     const tracks = new FaceTracker({ confirmFrames: 1 }).update(boxes).assigned;
     const faces = boxes.map((b, i): FaceResult => {
       const raw = { emotion: answers.emotion?.[i], gender: answers.gender?.[i] };
