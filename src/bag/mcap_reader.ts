@@ -71,7 +71,7 @@ export class McapFileReader implements BagReader {
       else if (record.type === 'Message') {
         const topic = topics.get(record.channelId);
         if (!topic) {
-          this.damage.push({ file: this.file, offset, reason: `a message of channel ${record.channelId}, which no channel record defines` });
+          if (this.damage.length === 0) this.damage.push({ file: this.file, offset, reason: `a message of channel ${record.channelId}, which no channel record defines` });
           return;
         }
         yield { topic, logTime: record.logTime, publishTime: record.publishTime, data: record.data };
@@ -107,7 +107,7 @@ export class McapFileReader implements BagReader {
   private async scanTopics(): Promise<BagTopic[]> {
     const schemas = new Map<number, McapTypes.Schema>();
     const topics = new Map<string, BagTopic>();
-    for await (const { record } of this.records({ quiet: true })) {
+    for await (const { record } of this.records()) {
       if (record.type === 'Schema') schemas.set(record.id, record);
       else if (record.type === 'Channel' && !topics.has(record.topic)) topics.set(record.topic, topicOf(record, schemas.get(record.schemaId)));
     }
@@ -124,13 +124,14 @@ export class McapFileReader implements BagReader {
 
   /**
    * Every record, front to back, with the offset of the data read so far. Stops at the first record
-   * that does not parse, or at the end of a file cut short, noting the damage (unless `quiet`).
+   * that does not parse, or at the end of a file cut short, noting the damage (once: the topic scan
+   * of a file without a summary and the message pass meet the same damage).
    */
-  private async *records(options: { quiet?: boolean } = {}): AsyncGenerator<{ record: NonNullable<StreamRecord>; offset: number }> {
+  private async *records(): AsyncGenerator<{ record: NonNullable<StreamRecord>; offset: number }> {
     const handle = await this.open();
     const reader = new McapStreamReader({ decompressHandlers: await decompressHandlers(), validateCrcs: true });
     const note = (offset: number, reason: string): void => {
-      if (!options.quiet) this.damage.push({ file: this.file, offset, reason });
+      if (this.damage.length === 0) this.damage.push({ file: this.file, offset, reason });
     };
     try {
       const buffer = Buffer.alloc(READ_SIZE);

@@ -31,6 +31,8 @@ export interface ChannelSpec {
 }
 
 const encoder = new TextEncoder();
+/** rosbag2's MCAP default chunk size (768 KiB, rounded up): a file cut short loses at most about a chunk. */
+const CHUNK_SIZE = 1 << 20;
 
 /** A schema for `type`: the one given, else the definitions shipped here, else a name only (as rosbag2 does for types it has no definition of). */
 function schemaFor(spec: ChannelSpec): { name: string; encoding: string; data: Uint8Array } {
@@ -60,7 +62,7 @@ export class McapBagWriter {
     } catch (error) {
       throw new BagError(target, `cannot be written (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)})`);
     }
-    const writer = new McapWriter({ writable: new FileHandleWritable(handle), chunkSize: 4 << 20 });
+    const writer = new McapWriter({ writable: new FileHandleWritable(handle), chunkSize: CHUNK_SIZE });
     const bag = new McapBagWriter(target, temporary, handle, writer);
     try {
       await writer.start({ profile: 'ros2', library: 'face-classification (@mcap/core)' });
