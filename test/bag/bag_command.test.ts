@@ -17,7 +17,7 @@ import { readColor } from '../../src/vision/image.js';
 import { decompressHandlers } from '../../src/bag/decompress.js';
 import { photos, scratchDir } from '../helpers/common.js';
 import { runCli } from '../helpers/run_cli.js';
-import { header, jpegImage, rawImage, stringMessage, writeDb3Bag, writeMcapBag, type Recorded } from '../helpers/bags.js';
+import { header, jpegImage, rawImage, stringMessage, writeDb3Bag, writeMcapBag, writeZstdMcapBag, type Recorded } from '../helpers/bags.js';
 import { IMAGE_TYPE, encodeCdr } from '../../src/bag/codec.js';
 
 const dir = scratchDir('bag');
@@ -163,6 +163,15 @@ test('bag: a sqlite3 bag folder (metadata.yaml + .db3, Humble schema) and one .d
   const pickedBack = await readBack(one);
   assert.ok(!pickedBack.topics.has('/head/face_classification_node/faces'), 'the camera not picked is copied, not answered');
   assert.equal(pickedBack.topics.get('/head/image_raw')!.messages.length, FRAMES);
+});
+
+test('bag: an MCAP with zstd-compressed chunks is read whole', async () => {
+  const input = path.join(dir, 'zstd.mcap');
+  await writeZstdMcapBag(input, recording().filter((m) => m.topic === '/head/image_raw'));
+  const out = path.join(dir, 'zstd_out.mcap');
+  const run = runCli(['bag', input, '--out', out]);
+  assert.equal(run.status, 0, run.stderr);
+  checkCamera(await readBack(out), '/head', '/head/image_raw', FRAMES, true);
 });
 
 test('bag: frames recorded out of stamp order are processed in stamp order', async () => {

@@ -6,9 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { McapWriter } from '@mcap/core';
+import { FileHandleWritable } from '@mcap/nodejs';
+import zstd from '@foxglove/wasm-zstd';
 import { cv, type Mat } from '../../src/vision/opencv.js';
 import { matToImageMessage, type HeaderMsg } from '../../src/messages/face_classification.js';
 import { COMPRESSED_IMAGE_TYPE, IMAGE_TYPE, encodeCdr } from '../../src/bag/codec.js';
+import { fullDefinition } from '../../src/bag/definitions.js';
 import { DEFAULT_QOS, McapBagWriter } from '../../src/bag/mcap_writer.js';
 
 /** One message to record: an image (raw bgr8 or JPEG) or bytes of another type. */
@@ -53,6 +57,29 @@ export async function writeMcapBag(file: string, messages: readonly Recorded[]):
     await writer.write(m.topic, m.logTime, m.logTime, m.data);
   }
   await writer.finish();
+}
+
+/**
+ * An MCAP whose chunks are zstd-compressed, as `ros2 bag record -s mcap` writes with a storage preset
+ * (`--storage-preset-profile zstd_fast`), written with @mcap/core directly (our writer does not compress).
+ */
+export async function writeZstdMcapBag(file: string, messages: readonly Recorded[]): Promise<void> {
+  await zstd.isLoaded;
+  const handle = await fs.promises.open(file, 'w');
+  const writer = new McapWriter({ writable: new FileHandleWritable(handle), chunkSize: 256 << 10, compressChunk: (data) => ({ compression: 'zstd', compressedData: zstd.compress(data, 1) }) });
+  await writer.start({ profile: 'ros2', library: 'test' });
+  const channels = new Map<string, number>();
+  for (const m of messages) {
+    let id = channels.get(m.topic);
+    if (id === undefined) {
+      const schemaId = await writer.registerSchema({ name: m.type, encoding: 'ros2msg', data: new TextEncoder().encode(fullDefinition(m.type)) });
+      id = await writer.registerChannel({ topic: m.topic, schemaId, messageEncoding: 'cdr', metadata: new Map([['offered_qos_profiles', DEFAULT_QOS]]) });
+      channels.set(m.topic, id);
+    }
+    await writer.addMessage({ channelId: id, sequence: 0, logTime: m.logTime, publishTime: m.logTime, data: m.data });
+  }
+  await writer.end();
+  await handle.close();
 }
 
 /** A .db3 as rosbag2 Humble's sqlite3 storage writes it; with `folder`, a bag folder with metadata.yaml. */
