@@ -216,8 +216,8 @@ test('bag: a file cut short is read up to the damage with one warning naming the
   const folder = path.join(dir, 'cut_db3');
   fs.mkdirSync(folder);
   writeDb3Bag(path.join(folder, 'whole.db3'), recording());
-  // A .db3 is cut nearer its end: SQLite finds rows through b-tree pages that a split may have moved
-  // to the end of the file, so a deep cut can lose every row (docs/bags.md).
+  // This small .db3 is cut nearer its end: SQLite finds rows through b-tree pages that a split may
+  // have moved to the end of the file, so in a bag of a few rows a deep cut loses them all (docs/bags.md).
   for (const [source, cut, kept] of [[whole, path.join(dir, 'cut.mcap'), 0.6], [path.join(folder, 'whole.db3'), path.join(dir, 'cut.db3'), 0.85]] as const) {
     const bytes = fs.readFileSync(source);
     fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * kept)));
