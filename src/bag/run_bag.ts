@@ -169,7 +169,8 @@ export async function runBag(options: BagRunOptions): Promise<BagSummary> {
       if (due) await processFrame(camera, due);
     }
     summary.interrupted = options.interrupted?.value ?? false;
-    if (!summary.interrupted) for (const camera of cameras.values()) for (const held of camera.order.drain()) await processFrame(camera, held);
+    // Also when interrupted: the frames held for stamp order are in the output already, so they are answered too (at most a window a camera).
+    for (const camera of cameras.values()) for (const held of camera.order.drain()) await processFrame(camera, held);
   } finally {
     for (const camera of cameras.values()) camera.stream.dispose();
     pipeline.dispose();

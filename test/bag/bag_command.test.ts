@@ -16,7 +16,8 @@ import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import { readColor } from '../../src/vision/image.js';
 import { decompressHandlers } from '../../src/bag/decompress.js';
 import { photos, scratchDir } from '../helpers/common.js';
-import { runCli } from '../helpers/run_cli.js';
+import { spawn } from 'node:child_process';
+import { cliPath, runCli } from '../helpers/run_cli.js';
 import { header, jpegImage, rawImage, stringMessage, writeDb3Bag, writeMcapBag, writeZstdMcapBag, type Recorded } from '../helpers/bags.js';
 import { IMAGE_TYPE, encodeCdr } from '../../src/bag/codec.js';
 
@@ -262,4 +263,29 @@ test('bag: never writes over the input; a bad --out is refused before any work (
   // The default output sits beside the input.
   assert.equal(runCli(['bag', input]).status, 0);
   assert.ok(fs.existsSync(path.join(dir, 'keep_faces.mcap')));
+});
+
+test('bag: Ctrl-C stops reading, answers the frames already held for stamp order, completes the output and exits 130', async () => {
+  const input = path.join(dir, 'long.mcap');
+  await writeMcapBag(input, Array.from({ length: 150 }, (_, i) => rawImage('/image_raw', astronaut, stampOf(i), stampOf(i) + HEAD_LAG)));
+  const out = path.join(dir, 'long_out.mcap');
+  const child = spawn(process.execPath, [cliPath, 'bag', input, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let signalled = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!signalled && stdout.split('\n').length > 3) {
+      signalled = true;
+      child.kill('SIGINT');
+    }
+  });
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(status, 130);
+  const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const summary = lines.at(-1)!['summary'] as { interrupted: boolean; copiedMessages: number; cameras: Record<string, { frames: number }> };
+  assert.ok(summary.interrupted);
+  assert.ok(summary.copiedMessages < 150, `stopped early (${summary.copiedMessages} copied)`);
+  assert.equal(summary.cameras['/image_raw']!.frames, summary.copiedMessages, 'every frame copied is answered');
+  const back = await readBack(out);
+  assert.equal(back.topics.get('/face_classification_node/faces')!.messages.length, summary.copiedMessages);
 });
