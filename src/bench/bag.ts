@@ -15,7 +15,7 @@ import { matToImageMessage } from '../messages/face_classification.js';
 import { CDR, IMAGE_TYPE, encodeCdr } from '../bag/codec.js';
 import { DEFAULT_QOS, McapBagWriter } from '../bag/mcap_writer.js';
 import { openBag } from '../bag/open_bag.js';
-import { runBag } from '../bag/run_bag.js';
+import { runBag, type BagSummary } from '../bag/run_bag.js';
 import { frameSource } from './run.js';
 import { round2 } from './stats.js';
 
@@ -73,7 +73,7 @@ export async function runBagBench(options: BagBenchOptions): Promise<BagBenchRep
     const writer = await McapBagWriter.create(out);
     let first: { wall: number; cpu: number } | undefined;
     let faces = 0;
-    let summary;
+    let summary: BagSummary;
     try {
       summary = await runBag({
         reader,
