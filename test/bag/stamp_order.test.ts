@@ -17,11 +17,12 @@ test('StampOrder: frames leave earliest stamp first once the window is full, tie
   assert.deepEqual(order.drain(), []);
 });
 
-test('cameraTopics: results under the camera namespace, /compressed stripped; two cameras of one namespace keep their whole topic', () => {
+test('cameraTopics: namespaces as the launch file\'s cameras:= gives them, /compressed stripped; two cameras of one namespace keep their whole topic', () => {
   const topics = cameraTopics(['/head/image_raw', '/arm/image_raw/compressed', '/stereo/left', '/stereo/right', '/image_raw']);
   assert.equal(topics.get('/head/image_raw')!.faces, '/head/face_classification_node/faces');
   assert.equal(topics.get('/arm/image_raw/compressed')!.debugImage, '/arm/face_classification_node/debug_image');
   assert.equal(topics.get('/stereo/left')!.detections, '/stereo/left/face_classification_node/detections');
   assert.equal(topics.get('/stereo/right')!.genderDetections, '/stereo/right/face_classification_node/detections/gender');
-  assert.equal(topics.get('/image_raw')!.faces, '/face_classification_node/faces');
+  assert.equal(topics.get('/image_raw')!.faces, '/image_raw/face_classification_node/faces');
+  assert.equal(cameraTopics(['/robot/arm/image_raw']).get('/robot/arm/image_raw')!.faces, '/robot/arm/face_classification_node/faces');
 });
