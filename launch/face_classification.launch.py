@@ -5,10 +5,17 @@ Examples:
   ros2 launch face_classification face_classification.launch.py image:=/camera/image_raw compressed:=true
   ros2 launch face_classification face_classification.launch.py lifecycle:=true autostart:=false
   ros2 launch face_classification face_classification.launch.py namespace:=robot1 debug_image:=true
+  ros2 launch face_classification face_classification.launch.py cameras:="[/head/image_raw, /arm/image_raw]"
+
+Several cameras: `cameras` (a YAML list of image topics) starts one node per camera, all with the same
+params file and launch arguments, each in the namespace derived from its topic (camera_namespace):
+/head/image_raw -> head, /robot/arm/image_raw -> robot/arm, both under `namespace` when given. The
+outputs are then /head/face_classification_node/faces, /arm/face_classification_node/faces, ...
 """
 import os
 
 import lifecycle_msgs.msg
+import yaml
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
@@ -35,7 +42,54 @@ def _flag(context, name):
     return None
 
 
+def camera_namespace(topic):
+    """The namespace of a camera's node: its topic without the last name (/head/image_raw -> head,
+    /robot/arm/image_raw -> robot/arm); a topic directly under the root is its own namespace
+    (/image_left -> image_left)."""
+    names = [name for name in topic.strip().split('/') if name]
+    if not names:
+        raise ValueError(f'launch argument cameras: {topic!r} is not a topic name')
+    return '/'.join(names[:-1]) if len(names) > 1 else names[0]
+
+
+def _cameras(context):
+    """The topics of `cameras`, or [] when it was left empty."""
+    text = LaunchConfiguration('cameras').perform(context).strip()
+    if not text:
+        return []
+    try:
+        topics = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(f'launch argument cameras:={text}: not a YAML list of topics ({error})') from error
+    if isinstance(topics, str):
+        topics = [topics]
+    if not isinstance(topics, list) or not topics or not all(isinstance(t, str) and t.strip() for t in topics):
+        raise ValueError(f'launch argument cameras:={text}: expected a list of image topics, e.g. "[/head/image_raw, /arm/image_raw]"')
+    namespaces = [camera_namespace(t) for t in topics]
+    twice = sorted({ns for ns in namespaces if namespaces.count(ns) > 1})
+    if twice:
+        raise ValueError(f'launch argument cameras:={text}: two cameras would share the namespace {twice[0]!r}; '
+                         'their topics must differ before the last name (e.g. /head/image_raw, /arm/image_raw)')
+    return [t.strip() for t in topics]
+
+
 def _setup(context):
+    arg = lambda name: LaunchConfiguration(name).perform(context)  # noqa: E731
+    cameras = _cameras(context)
+    if cameras and arg('image') != 'image':
+        raise ValueError('launch arguments image:= and cameras:= exclude each other: list every camera in cameras')
+    if not cameras:
+        return _nodes(context, arg('image'), arg('namespace'))
+    outer = arg('namespace').strip('/')
+    actions = []
+    for topic in cameras:
+        inner = camera_namespace(topic)
+        actions += _nodes(context, topic, f'{outer}/{inner}' if outer else inner)
+    return actions
+
+
+def _nodes(context, image, namespace):
+    """The node (and, for an auto-started lifecycle node, its transitions) for one camera."""
     arg = lambda name: LaunchConfiguration(name).perform(context)  # noqa: E731
     # Only what the caller gave overrides the params file, true or false alike. Parameter
     # descriptions become -p rules placed after --params-file on the node's command line (no
@@ -57,9 +111,9 @@ def _setup(context):
         package='face_classification',
         executable='face_classification_node',
         name=arg('node_name'),
-        namespace=arg('namespace'),
+        namespace=namespace,
         parameters=[arg('params_file')] + [Parameter(key, value) for key, value in overrides.items()],
-        remappings=[('image', arg('image'))],
+        remappings=[('image', image)],
         output='screen',
         emulate_tty=True,
     )
@@ -88,7 +142,11 @@ def generate_launch_description():
                               description='input image topic (sensor_msgs/Image; with compressed:=true its /compressed sibling is used)'),
         DeclareLaunchArgument('params_file', default_value=os.path.join(share, 'config', 'face_classification.yaml'),
                               description='ROS 2 parameters file'),
-        DeclareLaunchArgument('namespace', default_value='', description='namespace of the node'),
+        DeclareLaunchArgument('cameras', default_value='',
+                              description='several cameras: a YAML list of image topics, e.g. "[/head/image_raw, /arm/image_raw]"; '
+                                          'one node per camera, in the namespace of its topic without the last name '
+                                          '(head, arm), under `namespace` when given. Excludes image:='),
+        DeclareLaunchArgument('namespace', default_value='', description='namespace of the node (of every node, with cameras)'),
         DeclareLaunchArgument('node_name', default_value='face_classification_node', description='name of the node'),
         DeclareLaunchArgument('compressed', default_value='',
                               description='true: subscribe to <image>/compressed (sensor_msgs/CompressedImage, JPEG/PNG); '

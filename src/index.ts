@@ -13,13 +13,15 @@ import { FacePipeline, type PipelineOptions } from './pipeline/pipeline.js';
 import { loadConfig } from './config/load.js';
 
 export { FacePipeline, headCrops, type HeadCrop, type FaceResult, type FrameResult, type StageTimings, type ColorOrder } from './pipeline/pipeline.js';
+export { FaceStream } from './pipeline/stream.js';
+export { PreparedFrame } from './pipeline/prepared_frame.js';
 export { ClassifierHead, type Classification, type HeadTask } from './models/classifier.js';
 export { importKerasModel } from './models/keras/import.js';
 export { Network, type NetworkOps } from './models/network.js';
 export { listManifests, findManifest, type ModelManifest } from './models/manifest.js';
 export { resolveModel } from './models/resolve.js';
 export { SCHEMA, CONFIG_KEYS, defaultConfig, type Config, type ConfigKey } from './config/schema.js';
-export { makeConfig, applyOverrides } from './config/validate.js';
+export { makeConfig, applyOverrides, checkConfig } from './config/validate.js';
 export { loadConfig, readSettingsFile } from './config/load.js';
 export { initBackend, BACKENDS, type BackendChoice } from './backend.js';
 export { readColor, readGray, decodeColor, writeImage } from './vision/image.js';

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FacePipeline } from '../src/pipeline/pipeline.js';
 import { makeConfig } from '../src/config/validate.js';
-import { defaultConfig } from '../src/config/schema.js';
+import { defaultConfig, type Config } from '../src/config/schema.js';
+import * as library from '../src/index.js';
+import type { FaceStream, PreparedFrame } from '../src/index.js';
 import { defaultRosConfig } from '../src/config/ros_schema.js';
 import { ConfigError, FaceClassificationError, ImageError } from '../src/errors.js';
 import { readColor, writeImage } from '../src/vision/image.js';
@@ -86,5 +88,55 @@ test('no shell anywhere in the shipped source; child processes only in the bench
     // exec/execSync always run a shell; spawn/execFile do with `shell: true`.
     assert.doesNotMatch(text, /(?<![.\w])exec(Sync)?\(|shell:\s*true/, file);
     if (!file.split(path.sep).includes('bench')) assert.doesNotMatch(text, /child_process/, `${file}: a child process outside the benchmark tools`);
+  }
+});
+
+test('every write to pipeline.config is validated like --set: property writes, whole objects, bad offsets; only ConfigErrors, nothing applied', async () => {
+  await assert.rejects(FacePipeline.create({ ...defaultConfig(), 'haar.scale_factor': 99 }), (e: unknown) => e instanceof ConfigError && e.key === 'haar.scale_factor');
+  await assert.rejects(FacePipeline.create({ ...defaultConfig(), 'haar.scale_factr': 1.2 } as Config), (e: unknown) => e instanceof ConfigError && /did you mean haar\.scale_factor/.test(e.message));
+  const pipeline = await FacePipeline.create(makeConfig({ 'gender.enabled': false, 'models.download': false }));
+  const frame = readColor(path.join(photos, 'skimage_astronaut.png'));
+  try {
+    const isConfigError = (key: string) => (e: unknown): boolean => e instanceof ConfigError && e.key === key;
+    assert.throws(() => (pipeline.config['gender.enabled'] = true), isConfigError('gender.enabled'));
+    assert.throws(() => (pipeline.config['haar.scale_factor'] = 99), isConfigError('haar.scale_factor'));
+    for (const factor of [0.5, 1.0]) assert.throws(() => (pipeline.config = { ...pipeline.config, 'haar.scale_factor': factor }), isConfigError('haar.scale_factor'));
+    assert.throws(() => (pipeline.config['emotion.offsets'] = [-5, 10]), isConfigError('emotion.offsets'));
+    assert.throws(() => (pipeline.config = { ...pipeline.config, 'emotion.offsets': [20] }), isConfigError('emotion.offsets'));
+    assert.throws(() => ((pipeline.config as Record<string, unknown>)['haar.scale_factr'] = 1.2), (e: unknown) => e instanceof ConfigError && /did you mean haar\.scale_factor/.test(e.message));
+    assert.throws(() => delete (pipeline.config as Partial<Config>)['haar.scale_factor'], isConfigError('haar.scale_factor'));
+    assert.equal(pipeline.config['haar.scale_factor'], 1.3, 'nothing refused was applied');
+    assert.deepEqual(pipeline.config['emotion.offsets'], [20, 40]);
+    assert.equal(pipeline.process(frame).faces[0]!.emotion?.label, 'happy');
+    // A good write applies at once, as a whole new object does.
+    pipeline.config['emotion.enabled'] = false;
+    assert.equal(pipeline.process(frame).faces[0]!.emotion, undefined);
+    const held = pipeline.config;
+    pipeline.config = { ...held, 'emotion.enabled': true };
+    held['haar.min_neighbors'] = 6;
+    assert.equal(pipeline.config['haar.min_neighbors'], 6, 'a write through an earlier view applies to the current settings');
+    assert.equal(pipeline.config['emotion.enabled'], true);
+  } finally {
+    frame.release();
+    pipeline.dispose();
+  }
+});
+
+test('the package exports FaceStream and PreparedFrame; a disposed stream throws a FaceClassificationError', async () => {
+  const pipeline = await FacePipeline.create(makeConfig({ 'emotion.enabled': false, 'gender.enabled': false, 'models.download': false }));
+  const frame = readColor(path.join(photos, 'skimage_astronaut.png'));
+  try {
+    const stream: FaceStream = pipeline.stream();
+    assert.ok(stream instanceof library.FaceStream);
+    const result = await stream.process(frame);
+    const prepared: PreparedFrame = result.prepared;
+    assert.ok(prepared instanceof library.PreparedFrame);
+    assert.equal(result.faces.length, 1);
+    prepared.release();
+    stream.dispose();
+    await assert.rejects(stream.process(frame), (e: unknown) => e instanceof FaceClassificationError && /after dispose\(\)/.test(e.message));
+  } finally {
+    frame.release();
+    pipeline.dispose();
   }
 });

@@ -15,6 +15,11 @@ export interface CliContext {
    * an `interruptible` command), or the reader of stdout went away.
    */
   readonly interrupted: { value: boolean };
+  /**
+   * Yield to the event loop (where signal handlers run), then say whether to stop. Commands await it
+   * between items: a loop that never yields would never see Ctrl-C or SIGTERM.
+   */
+  shouldStop(): Promise<boolean>;
   debug: boolean;
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROS_ONLY_PREFIXES, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { checkModelsDirectory } from '../config/check_paths.js';
 import { FaceClassificationError, ImageError } from '../errors.js';
 import { IMAGE_EXTENSIONS, type ReadImageOptions } from '../vision/image.js';
 import type { OptionSpecs, OptionValues } from './command.js';
@@ -93,7 +94,10 @@ export function configFromFlags(values: OptionValues): Config {
     }
     overrides[key] = parseSetValue(entry.slice(eq + 1));
   }
-  return loadConfig(values['config'] as string | undefined, overrides);
+  const config = loadConfig(values['config'] as string | undefined, overrides);
+  // A mistyped --models-dir would otherwise fall back silently to the other folders (or a download).
+  checkModelsDirectory(config);
+  return config;
 }
 
 function isImageFile(name: string): boolean {
@@ -102,7 +106,13 @@ function isImageFile(name: string): boolean {
 
 function walk(dir: string): string[] {
   const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    throw new ImageError(dir, `folder cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...walk(full));
     else if (isImageFile(entry.name)) out.push(full);
@@ -119,16 +129,22 @@ export interface InputFile {
 
 /**
  * Expand the command's inputs: files stay (whatever their extension, so a bad file gets its own
- * error), folders become the image files inside them (recursively, sorted).
+ * error), folders become the image files inside them (recursively, sorted). A folder with no
+ * images (or that cannot be read) is one input that failed: it goes to `report` and the others
+ * are still processed, as a broken file in the batch would be.
  */
-export function expandImageInputs(inputs: string[]): InputFile[] {
+export function expandImageInputs(inputs: string[], report: (error: unknown) => void): InputFile[] {
   if (inputs.length === 0) throw new UsageError('give at least one image file or folder');
   const files: InputFile[] = [];
   for (const input of inputs) {
     if (fs.existsSync(input) && fs.statSync(input).isDirectory()) {
-      const found = walk(input);
-      if (found.length === 0) throw new ImageError(input, `folder holds no images (${IMAGE_EXTENSIONS.join(' ')})`);
-      files.push(...found.map((file) => ({ file, relative: path.relative(input, file) })));
+      try {
+        const found = walk(input);
+        if (found.length === 0) throw new ImageError(input, `folder holds no images (${IMAGE_EXTENSIONS.join(' ')})`);
+        files.push(...found.map((file) => ({ file, relative: path.relative(input, file) })));
+      } catch (error) {
+        report(error);
+      }
     } else {
       files.push({ file: input, relative: path.basename(input) });
     }

@@ -111,19 +111,30 @@ export async function main(argv: string[]): Promise<number> {
     const { log } = cli;
     if (command.interruptible) {
       // Ctrl-C or SIGTERM: stop after the current item, close outputs properly, then exit 130 / 143.
-      // Other commands keep the default action (the process ends at once).
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-        process.once(signal, () => {
-          stop.reason ??= signal;
-          interrupted.value = true;
-          log.warn({ signal }, 'stopping after the current item');
-        });
-      }
+      // A second signal (an impatient double Ctrl-C) waits for that too: exiting there would leave an
+      // output video without its index (an .mp4 without its moov atom plays nowhere). A third exits
+      // at once and says what it abandons. Other commands keep the default action (they end at once).
+      let signals = 0;
+      const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+        signals++;
+        stop.reason ??= signal;
+        interrupted.value = true;
+        if (signals === 1) log.warn({ signal }, 'stopping after the current item');
+        else if (signals === 2) log.warn({ signal }, 'still stopping: waiting for the current item and for the outputs to be closed; a third signal exits at once');
+        else {
+          cli.error('exiting at once: outputs being written (an output video) may be incomplete', { signal });
+          process.exit(STOP_STATUS[stop.reason]);
+        }
+      };
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
     }
     const context: CliContext = {
       log,
       debug,
       interrupted,
+      // A macrotask turn: signal handlers and stdout's drain run there, so a loop of synchronous
+      // items (decode, detect, classify) still hears Ctrl-C between two of them.
+      shouldStop: () => new Promise((resolve) => setImmediate(() => resolve(interrupted.value))),
       emit: (value) => results.line(JSON.stringify(value)),
       reportError: (error) => {
         exitCode = 1;

@@ -13,7 +13,9 @@ const code = (error: unknown): string => (error as NodeJS.ErrnoException).code ?
  * recursive mkdir spins forever where mkdir answers ENOENT for an existing parent (under /proc).
  * Throws one UsageError naming the option and the reason.
  */
-export function ensureFolder(flag: string, dir: string): void {
+export function ensureFolder(flag: string, dir: string, forFile?: string): void {
+  // Messages name what the user typed: the folder, or the file whose folder it is.
+  const subject = forFile === undefined ? `--${flag} ${dir}: the folder` : `--${flag} ${forFile}: its folder ${dir}`;
   const absolute = path.resolve(dir);
   const missing: string[] = [];
   for (let at = absolute; ; ) {
@@ -21,25 +23,54 @@ export function ensureFolder(flag: string, dir: string): void {
     try {
       stat = fs.statSync(at);
     } catch (error) {
-      if (code(error) !== 'ENOENT' && code(error) !== 'ENOTDIR') throw new UsageError(`--${flag} ${dir}: cannot be used (${code(error)})`);
+      if (code(error) !== 'ENOENT' && code(error) !== 'ENOTDIR') throw new UsageError(`${subject} cannot be used (${code(error)})`);
       missing.unshift(at);
       at = path.dirname(at);
       continue;
     }
-    if (!stat.isDirectory()) throw new UsageError(`--${flag} ${dir}: ${at === absolute ? '' : `${at} `}is a file, not a folder`);
+    if (!stat.isDirectory()) throw new UsageError(forFile === undefined ? `--${flag} ${dir}: ${at === absolute ? '' : `${at} `}is a file, not a folder` : `--${flag} ${forFile}: ${at} is a file, not a folder`);
     break;
   }
   for (const folder of missing) {
     try {
       fs.mkdirSync(folder);
     } catch (error) {
-      throw new UsageError(`--${flag} ${dir}: cannot create the folder ${folder} (${code(error)})`);
+      throw new UsageError(`${forFile === undefined ? `--${flag} ${dir}:` : `--${flag} ${forFile}:`} cannot create the folder ${folder} (${code(error)})`);
     }
   }
+  // A file is made and removed rather than asking access(2): root passes that check for folders no
+  // one can write into (/sys, /proc, a read-only mount), which then failed after the whole job.
+  const probe = path.join(absolute, `.face-classification-write-test-${process.pid}`);
   try {
-    fs.accessSync(absolute, fs.constants.W_OK);
+    fs.closeSync(fs.openSync(probe, 'wx'));
+    fs.unlinkSync(probe);
   } catch (error) {
-    throw new UsageError(`--${flag} ${dir}: the folder is not writable (${code(error)})`);
+    if (code(error) !== 'EEXIST') throw new UsageError(`${subject} is not writable (${code(error)})`);
+  }
+}
+
+/**
+ * The file `file` of option --`flag` can be written: not a folder, its folder made (ensureFolder),
+ * an existing file opened for writing without being truncated, a new one made and removed again.
+ * Throws one UsageError naming the option, the path and the reason, before any work is done.
+ */
+export function ensureWritableFile(flag: string, file: string): void {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    stat = undefined;
+  }
+  if (stat?.isDirectory()) throw new UsageError(`--${flag} ${file}: is a folder; give a file name`);
+  ensureFolder(flag, path.dirname(path.resolve(file)), file);
+  try {
+    if (stat) fs.closeSync(fs.openSync(file, 'r+'));
+    else {
+      fs.closeSync(fs.openSync(file, 'wx'));
+      fs.unlinkSync(file);
+    }
+  } catch (error) {
+    throw new UsageError(`--${flag} ${file}: cannot be written (${code(error)})`);
   }
 }
 

@@ -31,12 +31,16 @@ export class ResultOutput {
   constructor(
     private readonly onClose: () => void,
     private readonly write: (text: string) => void = (text) => writeAll(1, text),
+    /** stderr's lines when both streams show on one terminal: a result line must not land on its status line. */
+    private readonly terminal: StderrLines | undefined = tty.isatty(1) ? stderrLines : undefined,
   ) {}
 
   line(text: string): void {
     if (this.closed) return;
     try {
-      this.write(text + '\n');
+      const send = (): void => this.write(text + '\n');
+      if (this.terminal) this.terminal.beside(send);
+      else send();
     } catch (error) {
       if (!isGone(error)) throw error;
       this.closed = true;
@@ -64,6 +68,20 @@ export class StderrLines {
     if (!this.isTTY) return;
     this.status = status;
     this.send(`\r\x1b[2K${status}`);
+  }
+
+  /**
+   * Let `write` put a line on the same terminal through another stream (stdout's results): a status
+   * line on screen is cleared first and drawn again below that line, so they never share a line.
+   */
+  beside(write: () => void): void {
+    if (!this.status) {
+      write();
+      return;
+    }
+    this.send('\r\x1b[2K');
+    write();
+    this.send(this.status);
   }
 
   /** Leave the status line where it is and move below it. */

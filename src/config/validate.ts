@@ -1,15 +1,18 @@
 import { ConfigError } from '../errors.js';
+import { suggestKey } from './suggest.js';
 import { CONFIG_KEYS, SCHEMA, defaultConfig, type Config, type ConfigKey, type ConfigValue, type Setting } from './schema.js';
 
-function closest(key: string, keys: readonly string[]): string | undefined {
-  const tail = key.split('.').pop()!;
-  return keys.find((k) => k.endsWith(`.${tail}`) || k === tail);
+/** A value as the user wrote it: JSON, except numbers JSON cannot hold (Infinity, NaN). */
+function shown(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (Array.isArray(value)) return `[${value.map(shown).join(',')}]`;
+  return JSON.stringify(value) ?? String(value);
 }
 
 /** Check one value against its setting; returns the value in its canonical type or throws ConfigError naming the key. */
 export function validateValue(key: string, setting: Setting, value: unknown): ConfigValue {
   const fail = (reason: string): never => {
-    throw new ConfigError(key, `${reason}, got ${JSON.stringify(value)}`);
+    throw new ConfigError(key, `${reason}, got ${shown(value)}`);
   };
   switch (setting.type) {
     case 'bool':
@@ -21,7 +24,8 @@ export function validateValue(key: string, setting: Setting, value: unknown): Co
       return value as string;
     case 'integer':
     case 'double': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) fail('must be a number');
+      if (typeof value !== 'number') fail('must be a number');
+      if (!Number.isFinite(value)) fail('must be a finite number');
       const n = value as number;
       if (setting.type === 'integer' && !Number.isInteger(n)) fail('must be an integer');
       if (n < setting.min || n > setting.max) fail(`must be between ${setting.min} and ${setting.max}`);
@@ -32,7 +36,7 @@ export function validateValue(key: string, setting: Setting, value: unknown): Co
       if (!Array.isArray(value) || value.length !== setting.length) fail(`must be a list of ${setting.length} numbers`);
       const list = value as unknown[];
       for (const item of list) {
-        if (typeof item !== 'number' || !Number.isFinite(item)) fail('must hold numbers only');
+        if (typeof item !== 'number' || !Number.isFinite(item)) fail('must hold finite numbers only');
         if ((item as number) < setting.min || (item as number) > setting.max) fail(`items must be between ${setting.min} and ${setting.max}`);
       }
       return [...(list as number[])];
@@ -64,7 +68,7 @@ export function applyOverrides(base: Config, overrides: Record<string, unknown>,
   for (const [key, value] of Object.entries(flatten(overrides))) {
     if (ignoreKeys.some((prefix) => key === prefix || key.startsWith(`${prefix}.`))) continue;
     if (!isConfigKey(key)) {
-      const hint = closest(key, CONFIG_KEYS);
+      const hint = suggestKey(key, CONFIG_KEYS);
       throw new ConfigError(key, `unknown setting${hint ? ` (did you mean ${hint}?)` : ''}`);
     }
     (next as Record<ConfigKey, ConfigValue>)[key] = validateValue(key, SCHEMA[key], value);
@@ -92,6 +96,29 @@ export function checkConsistency(config: Config): Config {
     }
   }
   return config;
+}
+
+/**
+ * A whole settings object checked as `--set` checks one value: every key of the schema present and
+ * valid, no other key, then the rules between settings. Returns a fresh copy (so later writes to
+ * the caller's object change nothing behind the check). For objects of unknown origin (a library
+ * caller's `{ ...config, key: value }`).
+ */
+export function checkConfig(candidate: unknown): Config {
+  if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) throw new ConfigError('config', 'must be an object of settings (start from defaultConfig() or makeConfig())');
+  const record = candidate as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!isConfigKey(key)) {
+      const hint = suggestKey(key, CONFIG_KEYS);
+      throw new ConfigError(key, `unknown setting${hint ? ` (did you mean ${hint}?)` : ''}`);
+    }
+  }
+  const next: Partial<Record<ConfigKey, ConfigValue>> = {};
+  for (const key of CONFIG_KEYS) {
+    if (!(key in record)) throw new ConfigError(key, 'is missing: give every setting (start from defaultConfig(), makeConfig() or the current config)');
+    next[key] = validateValue(key, SCHEMA[key], record[key]);
+  }
+  return checkConsistency(next as Config);
 }
 
 export function makeConfig(overrides: Record<string, unknown> = {}): Config {

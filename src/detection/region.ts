@@ -1,5 +1,5 @@
 import { cv, type Mat } from '../vision/opencv.js';
-import { iou, type Box } from '../vision/crop.js';
+import { iou, searchWindow, type Box } from '../vision/crop.js';
 import type { Config } from '../config/schema.js';
 import type { Detection, FaceDetector } from './detector.js';
 import type { ScoredBox } from './frame_scan.js';
@@ -10,17 +10,6 @@ import type { ScoredBox } from './frame_scan.js';
  * neighbour count, the windows it tries there are the ones a full scan tries, so it finds the same
  * face with nearly the same box, at a small fraction of a full scan's cost.
  */
-
-/** The search window: the predicted box grown by `margin` of its size on each side, clipped. */
-export function searchWindow(predicted: Box, margin: number, width: number, height: number): Box {
-  const size = Math.max(predicted.width, predicted.height);
-  const grow = Math.round(size * margin);
-  const x0 = Math.max(0, Math.floor(predicted.x - grow));
-  const y0 = Math.max(0, Math.floor(predicted.y - grow));
-  const x1 = Math.min(width, Math.ceil(predicted.x + predicted.width + grow));
-  const y1 = Math.min(height, Math.ceil(predicted.y + predicted.height + grow));
-  return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
-}
 
 /** Face sizes searched for: the predicted size divided and multiplied by `range`. */
 export function sizeRange(predicted: Box, range: number): { minSize: number; maxSize: number } {

@@ -44,7 +44,8 @@ interface Candidate {
  * Re-detection windows go to the network at this size (padded square). A window is a face grown by
  * tracking.search_margin on each side, so the face fills about two thirds of it: some 64 px,
  * whatever its size in the frame (small faces are enlarged, large ones reduced). One fixed size
- * means OpenCV's dnn never reshapes its buffers between windows. About 1.5 ms a window here (the
+ * lets every tracked face go in one batched forward pass (detectWindowsAsync); the window network
+ * reshapes only when the number of tracks changes. About 1.5 ms a window here (the
  * whole 640 x 640 input costs 25); 64 cost 1 ms but lost tilted heads (a real clip of two people
  * tilting their heads: recall 0.79 at 64, 1.0 at 96).
  */
@@ -90,7 +91,8 @@ export class YuNetDetector implements FaceDetector {
   readonly searchesChangedRegions = false;
 
   /**
-   * One network per use, so that none reshapes its buffers from call to call and the pool's scan
+   * One network per use, so that none reshapes its buffers between a frame's and a window's input
+   * size from call to call (the window net's batch follows the number of tracks) and the pool's scan
    * never shares one with the main thread. Made when first used: each holds some 18 MB of buffers at
    * 640 x 384, and the video path uses only the pool's and the windows' (its whole scans, the first
    * frame's and a cut's included, run on the pool).

@@ -1,4 +1,4 @@
-import type { ClassifierHead } from '../models/classifier.js';
+import type { Classification, ClassifierHead } from '../models/classifier.js';
 import { errorMessage } from '../errors.js';
 import type { Sample } from './datasets.js';
 import { sampleInput } from './sample-input.js';
@@ -61,9 +61,12 @@ export function summarise(model: string, labels: readonly string[], confusion: R
 
 /**
  * Run a head over labelled samples in batches; `pad` widens each crop first. A sample that cannot
- * be read is named in `unreadable` and left out; the rest are still scored.
+ * be read is named in `unreadable` and left out; the rest are still scored. `classify` runs the
+ * preprocessed faces through the head (default: TF.js, `head.predict`; the command line passes the
+ * configured inference engine).
  */
-export function evaluateHead(head: ClassifierHead, samples: readonly Sample[], options: { pad?: number; chunk?: number } = {}): EvaluationReport {
+export function evaluateHead(head: ClassifierHead, samples: readonly Sample[], options: { pad?: number; chunk?: number; classify?: (faces: Float32Array[]) => Classification[] } = {}): EvaluationReport {
+  const classify = options.classify ?? ((faces: Float32Array[]) => head.predict(faces));
   const confusion: Record<string, Record<string, number>> = {};
   for (const t of head.labels) confusion[t] = Object.fromEntries(head.labels.map((p) => [p, 0]));
   const unreadable: UnreadableFile[] = [];
@@ -85,7 +88,7 @@ export function evaluateHead(head: ClassifierHead, samples: readonly Sample[], o
       }
     }
     if (inputs.length === 0) continue;
-    head.predict(inputs).forEach((answer, i) => {
+    classify(inputs).forEach((answer, i) => {
       confusion[part[i]!.label]![answer.label]! += 1;
     });
   }

@@ -23,6 +23,12 @@ export interface ModelManifest {
   dataset?: string;
   reportedAccuracy?: number;
   license: string;
+  /**
+   * A model this project trained (not one of the authors' releases): the folder, relative to the
+   * package, of the run that made it (training.csv, training.png, evaluation/). Its weights ship in
+   * models/ beside this manifest, so it has no download `url`.
+   */
+  run?: string;
 }
 
 export const MANIFEST_DIR = path.join(packageRoot, 'models');

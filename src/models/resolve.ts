@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { ModelFileError, errorMessage } from '../errors.js';
 import { sharedDir, userCacheDir } from '../paths.js';
-import { findManifest, readSidecarManifest, type ModelManifest } from './manifest.js';
+import { MANIFEST_DIR, findManifest, readSidecarManifest, type ModelManifest } from './manifest.js';
 
 export interface ResolveOptions {
   /** A folder searched first for model files (config `models.directory`, env FACE_CLASSIFICATION_MODELS). */
@@ -21,7 +21,7 @@ export interface ResolvedModel {
   path: string;
   /** Undefined for a file the project has no manifest for. */
   manifest: ModelManifest | undefined;
-  source: 'path' | 'directory' | 'shared' | 'cache' | 'download';
+  source: 'path' | 'directory' | 'package' | 'shared' | 'cache' | 'download';
 }
 
 export function sha256File(file: string): string {
@@ -112,8 +112,9 @@ export async function downloadModel(manifest: ModelManifest, target: string, opt
 
 /**
  * Find a model's file. `spec` is a model id from models/*.json or a path to a file. Order: an explicit
- * path; the configured directory (or FACE_CLASSIFICATION_MODELS); ../shared/models; the user cache,
- * downloading there from the authors' repository. The sha256 of every known model is checked.
+ * path; the configured directory (or FACE_CLASSIFICATION_MODELS); the package's own models/ folder
+ * (the models this project trained ship there, beside their manifests); ../shared/models; the user
+ * cache, downloading there from the authors' repository. The sha256 of every known model is checked.
  */
 export async function resolveModel(spec: string, options: ResolveOptions = {}): Promise<ResolvedModel> {
   const log = options.log ?? silentLogger;
@@ -131,6 +132,7 @@ export async function resolveModel(spec: string, options: ResolveOptions = {}): 
   const directories: [ResolvedModel['source'], string | undefined][] = [
     ['directory', options.directory],
     ['directory', process.env.FACE_CLASSIFICATION_MODELS],
+    ['package', MANIFEST_DIR],
     ['shared', sharedDir() && path.join(sharedDir()!, 'models')],
     ['cache', userCacheDir()],
   ];
@@ -144,6 +146,7 @@ export async function resolveModel(spec: string, options: ResolveOptions = {}): 
     }
   }
   const target = path.join(userCacheDir(), manifest.file);
+  if (!manifest.url) throw new ModelFileError(path.join(MANIFEST_DIR, manifest.file), `model ${manifest.id} ships with the package and has no download, but its file is missing`);
   if (options.download === false) throw new ModelFileError(target, `model ${manifest.id} not found locally and downloads are off`);
   await downloadModel(manifest, target, { fetch: options.fetch, log });
   return { path: target, manifest, source: 'download' };

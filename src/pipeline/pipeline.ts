@@ -1,5 +1,7 @@
 import { ClassifierHead, headLoadOptions, type Classification, type HeadTask } from '../models/classifier.js';
 import type { Config } from '../config/schema.js';
+import { checkConfig } from '../config/validate.js';
+import { checkModelsDirectory } from '../config/check_paths.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { initBackend, type BackendChoice } from '../backend.js';
@@ -10,61 +12,18 @@ import type { ColorOrder } from '../vision/image.js';
 import { createDetector, detectorTypeFor, type DetectorUse } from '../detection/create.js';
 import type { FaceDetector } from '../detection/detector.js';
 import { ConfigError, FaceClassificationError } from '../errors.js';
-import { scanFrame, type ScoredBox } from '../detection/frame_scan.js';
+import { scanFrame, scanWholeAsync, type ScoredBox } from '../detection/frame_scan.js';
 import { FaceTracker } from '../tracking/tracker.js';
 import { PreparedFrame } from './prepared_frame.js';
-import { StageClock, roundTimings, type StageTimings } from './timing.js';
+import { StageClock, roundTimings } from './timing.js';
 import { FaceStream } from './stream.js';
+import type { FaceResult, FrameResult } from './results.js';
 import { createHeadsEngine } from '../models/inference/create.js';
 import type { HeadInputs, HeadsEngine } from '../models/inference/engine.js';
 
 export type { ColorOrder };
 export { roundTimings, type StageTimings } from './timing.js';
-
-/** One face of a frame, with both heads' answers. */
-export interface FaceResult {
-  /** Index of the face in its frame, ordered left to right. */
-  id: number;
-  /** Tracker id: the same person keeps it across the frames of a stream; unique in the process, never reused. */
-  trackId: number;
-  /** Seen in tracking.confirm_frames frames (a photo's faces are confirmed: one frame is all there is). */
-  confirmed: boolean;
-  /** The detected face in frame pixels. */
-  box: Box;
-  /** Detector confidence (YuNet score, or Haar's neighbour count); a carried box keeps its last detection's. */
-  score: number;
-  /**
-   * Video: the detector did not find this face in this frame; its box was carried from the last
-   * frames by following its picture (tracking.hold_frames at most), so a face that turns or talks
-   * for a moment keeps its track and its answers.
-   */
-  carried?: boolean;
-  /** The heads' answers, smoothed over the track's frames in a stream with smoothing on. */
-  emotion?: Classification;
-  gender?: Classification;
-  /** This frame's own answers (equal to the above in a photo or with smoothing off). */
-  raw: { emotion?: Classification; gender?: Classification };
-}
-
-export interface FrameResult {
-  width: number;
-  height: number;
-  /** The factor the frame was scaled by for the last full-frame scan (detector.scale, reduced for very large frames). */
-  detectionScale: number;
-  /** How the faces were found: a full-frame scan of this frame, or re-detection of tracked faces (with a background scan's new faces). */
-  detection: 'full' | 'tracked';
-  /**
-   * Video: the background scan whose faces joined this frame, if one did: whether it covered the
-   * whole frame or only the changed regions for small faces, and the share of the frame those covered.
-   */
-  backgroundScan?: { kind: 'whole' | 'changed'; share: number };
-  faces: FaceResult[];
-  /** Track ids that ended with this frame (gone for more than tracking.max_missed frames). */
-  droppedTracks: number[];
-  timings: StageTimings;
-  /** The frame as the stages used it (gray, BGR on demand), for outputs that draw on it. */
-  prepared: PreparedFrame;
-}
+export type { FaceResult, FrameResult } from './results.js';
 
 export interface PipelineOptions {
   log?: Logger;
@@ -98,7 +57,13 @@ export function headCrops(gray: Mat, boxes: readonly Box[], head: ClassifierHead
  * adapters over it. Runtime-tunable settings are read from `config` at every frame.
  */
 export class FacePipeline {
+  /**
+   * The settings. A change replaces the object (never edits it), so a stage that took `config` at
+   * the start of its work (a background scan) keeps one consistent set.
+   */
   private current: Config;
+  /** `current` behind the checks: what `config` hands out. */
+  private view: Config;
   private disposed = false;
 
   private constructor(
@@ -112,19 +77,48 @@ export class FacePipeline {
     readonly engine: HeadsEngine,
     private readonly log: Logger,
   ) {
-    this.current = config;
+    this.current = { ...config };
+    this.view = this.guarded(this.current);
   }
 
-  /** The settings; runtime ones are read at every frame. */
+  /**
+   * The settings; runtime ones are read at every frame. A write to one of them
+   * (`pipeline.config['haar.scale_factor'] = 1.2`) is checked as a whole new object is: an invalid
+   * value throws a ConfigError naming the key and changes nothing.
+   */
   get config(): Config {
-    return this.current;
+    return this.view;
   }
 
-  /** Replace the settings (e.g. a ROS parameter change); throws a ConfigError for what configRefusal refuses. */
+  /**
+   * Replace the settings (e.g. a ROS parameter change): every value is validated as `--set` would,
+   * then the rules between settings and configRefusal; each refusal is a ConfigError naming the key.
+   */
   set config(next: Config) {
-    const refusal = this.configRefusal(next);
+    const checked = checkConfig(next);
+    const refusal = this.configRefusal(checked);
     if (refusal) throw new ConfigError(refusal.key, refusal.reason);
-    this.current = next;
+    this.current = checked;
+    this.view = this.guarded(checked);
+  }
+
+  /**
+   * `config` as callers see it: reads go straight to the settings, a write goes through the setter's
+   * checks onto the latest settings (whichever view it is made through); nothing can be removed.
+   */
+  private guarded(config: Config): Config {
+    return new Proxy(config, {
+      set: (_target, key, value): boolean => {
+        this.config = { ...this.current, [key]: value };
+        return true;
+      },
+      deleteProperty: (_target, key): boolean => {
+        throw new ConfigError(String(key), 'settings cannot be removed; assign a value instead');
+      },
+      defineProperty: (_target, key): boolean => {
+        throw new ConfigError(String(key), 'settings are changed by assignment (pipeline.config[key] = value)');
+      },
+    });
   }
 
   /**
@@ -163,6 +157,9 @@ export class FacePipeline {
 
   static async create(config: Config, options: PipelineOptions = {}): Promise<FacePipeline> {
     const log = options.log ?? silentLogger;
+    // A caller's own object is checked as a new one given later would be (a typo, 'haar.scale_factor': 99).
+    config = checkConfig(config);
+    checkModelsDirectory(config);
     const backend = await initBackend(config['backend'] as BackendChoice, log);
     const load = headLoadOptions(config, log);
     const uses = options.uses ?? ['photo', 'video'];
@@ -254,12 +251,41 @@ export class FacePipeline {
     this.checkAlive();
     const clock = new StageClock();
     const prepared = new PreparedFrame(frame, colorOrder);
-    const gray = prepared.gray;
     const bgr = this.detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
     clock.lap('convert');
-    const { boxes, scale } = this.detect(gray, bgr);
+    return this.photoResult(frame, prepared, this.detect(prepared.gray, bgr), clock);
+  }
+
+  /**
+   * The same as `process`, with the full-frame scan on the libuv thread pool, so the calling thread
+   * goes on with other work (a camera's frames) meanwhile; only the colour conversion, the crops and
+   * the heads run on it. The Haar cascade scans on its own pool of classifiers, so such a scan may
+   * overlap a stream's; a YuNet scan shares the stream's pool network and runs on this thread, as in
+   * `process`. `frame` must stay alive until the promise settles.
+   */
+  async processAsync(frame: Mat, colorOrder: ColorOrder = 'bgr'): Promise<FrameResult> {
+    this.checkAlive();
+    const clock = new StageClock();
+    const prepared = new PreparedFrame(frame, colorOrder);
+    try {
+      const detector = this.detector;
+      const bgr = detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
+      clock.lap('convert');
+      const found = detector.name === 'haar' ? await scanWholeAsync(detector, prepared.gray, bgr, this.config) : this.detect(prepared.gray, bgr);
+      // dispose() may have come while the scan ran: the heads are gone then.
+      this.checkAlive();
+      return this.photoResult(frame, prepared, found, clock);
+    } catch (error) {
+      prepared.release();
+      throw error;
+    }
+  }
+
+  /** The photo path after its scan: both heads, each face a new confirmed track. */
+  private photoResult(frame: Mat, prepared: PreparedFrame, found: { boxes: ScoredBox[]; scale: number }, clock: StageClock): FrameResult {
+    const { boxes, scale } = found;
     clock.lap('detect');
-    const answers = this.classify(gray, boxes, clock);
+    const answers = this.classify(prepared.gray, boxes, clock);
     const tracks = new FaceTracker({ confirmFrames: 1 }).update(boxes).assigned;
     const faces = boxes.map((b, i): FaceResult => {
       const raw = { emotion: answers.emotion?.[i], gender: answers.gender?.[i] };

@@ -1,18 +1,29 @@
 import type { Mat } from '../vision/opencv.js';
 import type { ColorOrder } from '../vision/image.js';
-import { iou, type Box } from '../vision/crop.js';
+import { iou, searchWindow, type Box } from '../vision/crop.js';
 import type { Logger } from '../log.js';
-import type { Classification, HeadTask } from '../models/classifier.js';
+import type { Classification, ClassifierHead, HeadTask } from '../models/classifier.js';
+import type { Config } from '../config/schema.js';
+import type { FaceDetector } from '../detection/detector.js';
 import { releaseScaled, scanInput, scanPlannedAsync, scanWholeAsync, type ScoredBox } from '../detection/frame_scan.js';
-import { ChangeMap, type PlannedScan } from '../detection/change_map.js';
-import { detectNear, detectNearAllAsync, searchWindow } from '../detection/region.js';
+import { ChangeMap, type PlannedScan, type ScanPlan } from '../detection/change_map.js';
+import { detectNear, detectNearAllAsync } from '../detection/region.js';
 import { FaceTracker, predictBox, type Track } from '../tracking/tracker.js';
 import { FaceCarrier } from '../tracking/carry.js';
 import { SceneCutDetector } from '../tracking/scene_cut.js';
 import { ScoreSmoother, type SmoothingMethod } from '../tracking/smoothing.js';
 import { PreparedFrame } from './prepared_frame.js';
 import { StageClock, roundTimings } from './timing.js';
-import type { FacePipeline, FaceResult, FrameResult } from './pipeline.js';
+import type { FaceResult, FrameResult } from './results.js';
+import { FaceClassificationError } from '../errors.js';
+
+/** What a stream uses of its pipeline (FacePipeline): settings, the video detector and the heads. */
+export interface StreamPipeline {
+  readonly config: Config;
+  readonly videoDetector: FaceDetector;
+  readonly heads: Partial<Record<HeadTask, ClassifierHead>>;
+  classify(gray: Mat, boxes: readonly Box[], clock: StageClock, detector?: FaceDetector): Partial<Record<HeadTask, Classification[]>>;
+}
 
 /** A full-frame scan running on the thread pool, started at frame `started`. */
 interface BackgroundScan {
@@ -83,7 +94,7 @@ export class FaceStream {
   private abandoned: Promise<void> | undefined;
 
   constructor(
-    private readonly pipeline: FacePipeline,
+    private readonly pipeline: StreamPipeline,
     private readonly log: Logger,
   ) {}
 
@@ -98,7 +109,7 @@ export class FaceStream {
    * longer.
    */
   async process(frame: Mat, colorOrder: ColorOrder = 'bgr'): Promise<FrameResult> {
-    if (this.disposed) throw new Error('FaceStream.process() called after dispose()');
+    if (this.disposed) throw new FaceClassificationError('FaceStream.process() called after dispose(): create a new stream');
     const config = this.pipeline.config;
     this.syncTrackerOptions();
     const clock = new StageClock();
@@ -265,14 +276,19 @@ export class FaceStream {
     const bgr = frameBgr?.copy();
     const input = scanInput(gray, bgr, config);
     const whole = ++this.scansSinceWhole >= config['tracking.whole_scan_every'];
-    const planned = this.changes.plan(input.gray, this.trackedRegions(input.scale, gray.cols, gray.rows), {
-      threshold: config['tracking.change_threshold'],
-      largeFrom: LARGE_FACE,
-      smallUpTo: SMALL_FACE_UP_TO,
-      forceWhole: whole || !this.pipeline.videoDetector.searchesChangedRegions,
-    });
-    if (planned.plan.kind === 'whole') this.scansSinceWhole = 0;
-    const coverage: FrameResult['backgroundScan'] = planned.plan.kind === 'whole' ? { kind: 'whole', share: 1 } : { kind: 'changed', share: planned.plan.share };
+    // A detector whose scans cost the same whatever they cover (YuNet) always scans the whole frame:
+    // no change map to plan or keep.
+    const planned = this.pipeline.videoDetector.searchesChangedRegions
+      ? this.changes.plan(input.gray, this.trackedRegions(input.scale, gray.cols, gray.rows), {
+          threshold: config['tracking.change_threshold'],
+          largeFrom: LARGE_FACE,
+          smallUpTo: SMALL_FACE_UP_TO,
+          forceWhole: whole,
+        })
+      : undefined;
+    const plan: ScanPlan = planned?.plan ?? { kind: 'whole' };
+    if (plan.kind === 'whole') this.scansSinceWhole = 0;
+    const coverage: FrameResult['backgroundScan'] = plan.kind === 'whole' ? { kind: 'whole', share: 1 } : { kind: 'changed', share: plan.share };
     const free = (): void => {
       scan.done = true;
       releaseScaled(input, gray, bgr);
@@ -280,9 +296,9 @@ export class FaceStream {
       bgr?.release();
     };
     const frame = { cols: gray.cols, rows: gray.rows };
-    scan.result = scanPlannedAsync(this.pipeline.videoDetector, input, planned.plan, frame, config).then(
+    scan.result = scanPlannedAsync(this.pipeline.videoDetector, input, plan, frame, config).then(
       (boxes) => {
-        this.recordScan(planned, boxes, input.scale);
+        if (planned) this.recordScan(planned, boxes, input.scale);
         free();
         return { boxes, scale: input.scale, coverage };
       },

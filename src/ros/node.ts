@@ -1,7 +1,7 @@
 /**
  * The face_classification node's work, shared by the plain and the lifecycle variant: parameters,
- * the image subscription with the newest-frame mailbox, the result / debug / GBP publishers and the
- * 1 Hz /diagnostics. The pipeline itself knows nothing of ROS; this class only adapts.
+ * the image subscription with the newest-frame mailbox, the result / debug / GBP publishers, the
+ * ~/classify service and the 1 Hz /diagnostics. The pipeline itself knows nothing of ROS; this class only adapts.
  */
 import { detectorTypeFor } from '../detection/create.js';
 import { FacePipeline } from '../pipeline/pipeline.js';
@@ -21,6 +21,7 @@ import { declareParameters, watchParameters, type Settings } from './params/para
 import { RateGate, explanationFrame } from './outputs/gbp_publisher.js';
 import { FrameHandler, type Answer, type FrameJob } from './intake/frame_handler.js';
 import { FrameIntake } from './intake/frame_intake.js';
+import { ClassifyService } from './services/classify.js';
 import type { InputLimits, TruncatedPolicy } from './intake/input_guard.js';
 import { createStandardOutputs } from './outputs/create.js';
 import type { FrameOutput } from './outputs/frame_output.js';
@@ -89,8 +90,18 @@ export class FaceClassificationCore {
       stillWanted: () => this.active,
     });
     this.intake = new FrameIntake({ work: (job) => this.handler.handle(job), stats: this.stats, log, settleRounds: () => this.settings.ros['qos.depth'] });
+    // Offered in every lifecycle state: while not active it answers why there is no answer.
+    new ClassifyService({ intake: this.intake, pipeline: () => this.servicePipeline(), limits: () => this.inputLimits(), inputTopic: this.inputTopic, log }).advertise(node);
     this.diagnosticsPublisher = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics');
     this.diagnosticsTimer = node.createTimer(1_000_000_000n, () => this.tick());
+  }
+
+  /** The pipeline for ~/classify while the node is active, else why not. */
+  private servicePipeline(): FacePipeline | string {
+    if (this.finalized) return 'the node is finalized';
+    if (!this.pipeline) return 'the node is not configured: no models loaded (lifecycle: configure and activate it)';
+    if (!this.active) return 'the node is inactive (lifecycle: activate it)';
+    return this.pipeline;
   }
 
   private inputLimits(): InputLimits {

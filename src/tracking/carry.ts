@@ -1,6 +1,5 @@
 import { cv, type Mat } from '../vision/opencv.js';
-import type { Box } from '../vision/crop.js';
-import { searchWindow } from '../detection/region.js';
+import { searchWindow, type Box } from '../vision/crop.js';
 
 /**
  * Holding a face through the frames where its detector misses it (a head turned or tilted, a mouth

@@ -55,3 +55,14 @@ export function iou(a: Box, b: Box): number {
   const union = a.width * a.height + b.width * b.height - inter;
   return union > 0 ? inter / union : 0;
 }
+
+/** The search window: the predicted box grown by `margin` of its size on each side, clipped. */
+export function searchWindow(predicted: Box, margin: number, width: number, height: number): Box {
+  const size = Math.max(predicted.width, predicted.height);
+  const grow = Math.round(size * margin);
+  const x0 = Math.max(0, Math.floor(predicted.x - grow));
+  const y0 = Math.max(0, Math.floor(predicted.y - grow));
+  const x1 = Math.min(width, Math.ceil(predicted.x + predicted.width + grow));
+  const y1 = Math.min(height, Math.ceil(predicted.y + predicted.height + grow));
+  return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
+}

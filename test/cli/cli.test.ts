@@ -1,26 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cv } from '../../src/vision/opencv.js';
 import { readColor } from '../../src/vision/image.js';
-import { fer2013, photos, repoRoot, scratchDir, sharedModels } from '../helpers/common.js';
+import { fer2013, photos, scratchDir, sharedModels } from '../helpers/common.js';
+import { type CliRun, cliPath, runCli } from '../helpers/run_cli.js';
 
-const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  lines: Record<string, unknown>[];
-}
-
-function run(...args: string[]): Run {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
-  const lines = result.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, lines };
-}
+const cli = cliPath;
+const run = (...args: string[]): CliRun => runCli(args);
 
 /** stderr lines that are ours (libpng prints its own warnings for some PNGs). */
 function errorLines(stderr: string): string[] {

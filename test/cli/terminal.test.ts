@@ -4,18 +4,9 @@ import assert from 'node:assert/strict';
 import { ResultOutput, StderrLines } from '../../src/cli/terminal.js';
 import { ProgressBar } from '../../src/cli/progress.js';
 import { plainLine } from '../../src/cli/cli_log.js';
+import { terminalScreen } from '../helpers/run_cli.js';
 
-/** What a terminal shows: \r returns to the line start, ESC[2K clears the line. */
-function screen(written: string): string[] {
-  const lines: string[] = [''];
-  for (const part of written.split(/(\r|\n|\x1b\[2K)/)) {
-    if (part === '\n') lines.push('');
-    else if (part === '\r') continue;
-    else if (part === '\x1b[2K') lines[lines.length - 1] = '';
-    else lines[lines.length - 1] += part;
-  }
-  return lines;
-}
+const screen = terminalScreen;
 
 test('a log line during a progress bar gets its own line and the bar is drawn again below it', () => {
   let written = '';

@@ -432,7 +432,7 @@ test('example images: astronaut with maps pasted, FER faces with saliency and ov
 function cliContext(): { context: CliContext; lines: Record<string, unknown>[]; errors: unknown[] } {
   const lines: Record<string, unknown>[] = [];
   const errors: unknown[] = [];
-  const context: CliContext = { log: silentLogger, debug: false, interrupted: { value: false }, emit: (v) => lines.push(v as Record<string, unknown>), reportError: (e) => errors.push(e) };
+  const context: CliContext = { log: silentLogger, debug: false, interrupted: { value: false }, shouldStop: () => Promise.resolve(false), emit: (v) => lines.push(v as Record<string, unknown>), reportError: (e) => errors.push(e) };
   return { context, lines, errors };
 }
 

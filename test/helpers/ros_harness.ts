@@ -108,6 +108,24 @@ export function ros2(args: string[], timeoutMs = 60_000): { status: number | nul
   return { status: run.status, out: `${run.stdout ?? ''}${run.stderr ?? ''}`, stdout: run.stdout ?? '' };
 }
 
+/**
+ * Run a ros2 CLI command without blocking this process's event loop (its in-process client keeps
+ * publishing and receiving meanwhile); `out` is stdout and stderr together.
+ */
+export function ros2Async(args: string[], timeoutMs = 60_000): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('ros2', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, out });
+    });
+  });
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Header and FaceClassificationArray fields the tests read. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CliContext, Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { PIPELINE_HELP, PIPELINE_OPTIONS, configFromFlags } from '../common.js';
-import { ensureFolder, sameFile } from '../output_paths.js';
+import { ensureWritableFile, sameFile } from '../output_paths.js';
 import { ProgressBar } from '../progress.js';
 import { frameJson } from './results.js';
 import { bagFiles, openBag } from '../../bag/open_bag.js';
@@ -25,7 +25,7 @@ function checkOut(out: string, input: string): void {
   const inputs = bagFiles(input);
   const clash = inputs.find((file) => sameFile(file, out) || path.resolve(file) === path.resolve(out));
   if (clash) throw new UsageError(`--out ${out}: is the input ${clash} itself; writing it would destroy the input`);
-  ensureFolder('out', path.dirname(path.resolve(out)));
+  ensureWritableFile('out', out);
 }
 
 function summaryLines(s: BagSummary): string[] {

@@ -16,14 +16,15 @@ export const detectCommand: Command = {
   interruptible: true,
   async run(values, positionals, context) {
     const config = configFromFlags(values);
-    const files = expandImageInputs(positionals);
     const outDir = values['out'] as string | undefined;
     if (outDir) ensureFolder('out', outDir);
+    const files = expandImageInputs(positionals, (error) => context.reportError(error));
+    if (files.length === 0) return 1;
     const names = outDir ? new OutputNames(outDir) : undefined;
     const pipeline = await FacePipeline.create(config, { log: context.log, uses: ['photo'] });
     try {
       for (const { file, relative } of files) {
-        if (context.interrupted.value) break;
+        if (await context.shouldStop()) break;
         try {
           const frame = readColor(file, imageOptions(config));
           const result = pipeline.process(frame);

@@ -8,9 +8,11 @@ import { FaceClassificationError } from '../../errors.js';
 import { ClassifierHead, headLoadOptions, type HeadTask } from '../../models/classifier.js';
 import { DATASET_FORMATS, DatasetError, GENDER_LABELS, openDataset, type DatasetFormat, type Sample, type Split } from '../../evaluation/datasets.js';
 import { evaluateHead } from '../../evaluation/evaluate.js';
+import { createHeadsEngine } from '../../models/inference/create.js';
 import { confusionImage } from '../../evaluation/confusion-image.js';
 import { reportTable } from '../../evaluation/report-table.js';
 import { writeImage } from '../../vision/image.js';
+import { ensureFolder } from '../output_paths.js';
 
 function optionalNumber(values: OptionValues, flag: string): number | undefined {
   const raw = values[flag];
@@ -31,15 +33,6 @@ function datasetArguments(positionals: string[], values: OptionValues): { source
   }
   if (second) throw new UsageError(`unexpected argument ${JSON.stringify(second)}: give one dataset path`);
   return { source: first, format: format as DatasetFormat, name: path.basename(path.resolve(first)) };
-}
-
-function prepareOut(dir: string): void {
-  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} is a file, not a folder`);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    throw new FaceClassificationError(`--out ${dir}: cannot create the folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
 }
 
 export const evaluateCommand: Command = {
@@ -96,13 +89,14 @@ export const evaluateCommand: Command = {
     const headFlag = values['head'] as string | undefined;
     if (headFlag !== undefined && headFlag !== 'emotion' && headFlag !== 'gender') throw new UsageError(`--head must be emotion or gender, got ${JSON.stringify(headFlag)}`);
     const outDir = values['out'] as string | undefined;
-    if (outDir) prepareOut(outDir);
+    if (outDir) ensureFolder('out', outDir);
 
     const dataset = openDataset(args.source, { format: args.format });
     const task: HeadTask = (headFlag as HeadTask | undefined) ?? args.task ?? (dataset.labels.join() === GENDER_LABELS.join() ? 'gender' : 'emotion');
     const config = configFromFlags(values);
     await initBackend(config['backend'] as BackendChoice, context.log);
     const head = await ClassifierHead.load(task, (values['model'] as string | undefined) ?? config[`${task}.model`], headLoadOptions(config, context.log));
+    const engine = createHeadsEngine({ [task]: head }, config, context.log);
     try {
       const unknown = dataset.labels.filter((l) => !head.labels.includes(l));
       if (unknown.length) throw new DatasetError(args.source, `classes ${unknown.join(', ')} are not labels of model ${head.manifest.id} (${head.labels.join(', ')})`);
@@ -115,7 +109,8 @@ export const evaluateCommand: Command = {
       }
       if (samples.length === 0) throw new DatasetError(args.source, `no samples left to evaluate${ages ? ` between ages ${minAge ?? 0} and ${maxAge ?? 'any'}` : ` in split ${split}`}`);
       const started = performance.now();
-      const report = evaluateHead(head, samples, { pad });
+      // The same engine choice as the pipeline (inference.engine): auto is onnxruntime where installed.
+      const report = evaluateHead(head, samples, { pad, classify: (faces) => engine.classify({ [task]: faces })[task]! });
       for (const bad of report.unreadable) context.reportError(new FaceClassificationError(`${bad.file}: ${bad.reason} (left out of the evaluation)`));
       if (report.samples === 0) throw new DatasetError(args.source, `none of the ${samples.length} samples could be read`);
       const full = { dataset: args.name, folder: args.source, format: dataset.format, head: task, pad, ...report, unreadableCount: report.unreadable.length, seconds: Math.round(performance.now() - started) / 1000 };
@@ -127,6 +122,7 @@ export const evaluateCommand: Command = {
       else process.stdout.write(reportTable(report, args.name) + '\n' + (outDir ? `\nwrote ${path.join(outDir, 'report.json')} and ${path.join(outDir, 'confusion.png')}\n` : ''));
       return report.unreadable.length ? 1 : 0;
     } finally {
+      engine.dispose();
       head.dispose();
     }
   },

@@ -157,11 +157,12 @@ export const explainCommand: Command = {
   interruptible: true,
   async run(values, positionals, context) {
     const config = configFromFlags(values);
-    const files = expandImageInputs(positionals);
     const method = choice('method', values['method'] ?? config['explain.method'], EXPLAIN_METHODS);
     const task = explainedHead(values['head'], config);
     const outDir = values['out'] as string | undefined;
     if (outDir) ensureFolder('out', outDir);
+    const files = expandImageInputs(positionals, (error) => context.reportError(error));
+    if (files.length === 0) return 1;
     const settings: Settings = {
       method, task, names: outDir ? new OutputNames(outDir) : undefined, json: values['json'] === true, decode: imageOptions(config),
       explain: { method, target: (values['class'] as string | undefined) ?? 'top', rule: values['plain'] ? 'plain' : 'guided' },
@@ -184,7 +185,7 @@ export const explainCommand: Command = {
       }
       const pool: Float32Array[] = [];
       for (const { file, relative } of files) {
-        if (context.interrupted.value) break;
+        if (await context.shouldStop()) break;
         try {
           const { faces, frame } = pipeline ? facesOfPhoto(file, pipeline, head, settings.decode) : facesOfCrop(file, head, settings.decode);
           explainFile(file, relative, faces, frame, head, settings, context);

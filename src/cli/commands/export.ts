@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from '../command.js';
-import { ensureFolder } from '../output_paths.js';
+import { ensureWritableFile } from '../output_paths.js';
 import { UsageError } from '../command.js';
 import { configFromFlags } from '../common.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
@@ -66,8 +65,7 @@ export const exportCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`export takes no positional arguments, got ${positionals.join(' ')}`);
     const out = values['out'];
     if (typeof out !== 'string' || out === '') throw new UsageError('--out FILE.onnx is required');
-    if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out}: is a folder; give a file name`);
-    ensureFolder('out', path.dirname(path.resolve(out)));
+    ensureWritableFile('out', out);
     const config = configFromFlags(values);
     const tasks = (['emotion', 'gender'] as HeadTask[]).filter((t) => config[`${t}.enabled`]);
     if (tasks.length === 0) throw new UsageError('both heads are left out; nothing to export');

@@ -16,10 +16,14 @@ export const modelsCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`takes no arguments, got ${JSON.stringify(positionals[0])}`);
     if (values['dir'] !== undefined && values['models-dir'] !== undefined) throw new UsageError('give --models-dir or --dir, not both');
     const config = configFromFlags({ ...values, 'models-dir': values['models-dir'] ?? values['dir'] });
-    const selected = new Set([config['emotion.model'], config['gender.model'], config['yunet.model']]);
+    // What these settings would load: an enabled head's model, YuNet's only with detector.type yunet.
+    const selected = new Set<string>();
+    if (config['emotion.enabled']) selected.add(config['emotion.model']);
+    if (config['gender.enabled']) selected.add(config['gender.model']);
+    if (config['detector.type'] === 'yunet') selected.add(config['yunet.model']);
     let status = 0;
     for (const manifest of listManifests()) {
-      if (context.interrupted.value) break;
+      if (await context.shouldStop()) break;
       const line: Record<string, unknown> = { id: manifest.id, task: manifest.task, default: manifest.default ?? false, selected: selected.has(manifest.id), architecture: manifest.architecture, input: manifest.inputShape, labels: manifest.labels };
       try {
         const resolved = await resolveModel(manifest.id, { directory: config['models.directory'] || undefined, download: values['fetch'] === true, log: context.log });

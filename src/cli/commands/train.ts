@@ -4,6 +4,7 @@ import { initBackend, BACKENDS, type BackendChoice } from '../../backend.js';
 import { DATASET_FORMATS, type DatasetFormat } from '../../evaluation/datasets.js';
 import { epochEta, isTenth, progressText } from '../../training/callbacks/progress.js';
 import { stderrLines } from '../terminal.js';
+import { ensureFolder } from '../output_paths.js';
 import { TRAINABLE, trainModel, type DataSpec, type TrainableArchitecture } from '../../training/run.js';
 
 function numberFlag(values: OptionValues, flag: string, fallback: number, check: (n: number) => boolean, rule: string): number {
@@ -121,6 +122,7 @@ export const trainCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('give one dataset (a folder per class, a FER-2013 CSV, UTKFace chips or a path,label CSV)');
     const outDir = values['out'] as string | undefined;
     if (!outDir) throw new UsageError('--out DIR is required (the model, its manifest, the CSV log and the checkpoint go there)');
+    ensureFolder('out', outDir);
     const architecture = choice<TrainableArchitecture>(values, 'architecture', TRAINABLE, 'mini-xception');
     const sizeText = (values['input-size'] as string | undefined) ?? '64';
     const size = /^(\d+)(?:x(\d+))?$/.exec(sizeText);

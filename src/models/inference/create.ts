@@ -2,7 +2,7 @@ import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { errorMessage } from '../../errors.js';
-import type { EngineChoice, Heads, HeadsEngine } from './engine.js';
+import { headsOf, type EngineChoice, type Heads, type HeadsEngine } from './engine.js';
 import { loadOnnxRuntime, OnnxRuntimeEngine, type OnnxProvider } from './onnxruntime.js';
 import { TfjsEngine } from './tfjs.js';
 
@@ -18,6 +18,8 @@ let fallbackLogged = false;
 /** The configured engine over loaded heads (inference.engine, inference.threads, ...). */
 export function createHeadsEngine(heads: Heads, config: Config, log: Logger = silentLogger): HeadsEngine {
   const choice = config['inference.engine'] as EngineChoice;
+  // Both heads off (detection only): nothing to run, so no engine is started (nor warned about).
+  if (headsOf(heads).length === 0) return new TfjsEngine(heads);
   const build = (name: Exclude<EngineChoice, 'auto'>): HeadsEngine => {
     if (name === 'onnxruntime') {
       return OnnxRuntimeEngine.create(heads, { threads: config['inference.threads'], spinning: config['inference.spinning'], provider: config['inference.provider'] as OnnxProvider });

@@ -3,6 +3,13 @@
  * that arrives while another one waits replaces it (counted as dropped), so a slow pipeline never
  * builds an unbounded queue and always works on the freshest image. Pure; no ROS, no timers.
  */
+/** One-off jobs that share the frame worker (see LatestFrame.drain). */
+export interface SideLane {
+  pending(): boolean;
+  /** Runs the oldest waiting job; never rejects. */
+  runNext(): Promise<void>;
+}
+
 export class LatestFrame<T> {
   private slot: T | undefined;
   private busy = false;
@@ -41,16 +48,23 @@ export class LatestFrame<T> {
    * Run `work` on waiting frames one at a time until the slot is empty. Calls made while it runs
    * return at once: the running drain picks up what they put. `settle`, awaited before each frame is
    * taken, lets the caller collect frames already waiting elsewhere (the middleware's queue) first,
-   * so that the newest of them is the one processed.
+   * so that the newest of them is the one processed. `side`, a second lane of one-off jobs (service
+   * requests), shares the one worker: one of its jobs runs before each frame, so a job waits behind
+   * at most the frame in work and a frame behind at most one job; the drain ends when both are empty.
    */
-  async drain(work: (frame: T) => Promise<void> | void, settle?: () => Promise<void>): Promise<void> {
+  async drain(work: (frame: T) => Promise<void> | void, settle?: () => Promise<void>, side?: SideLane): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
       for (;;) {
+        if (side?.pending()) await side.runNext();
         if (settle) await settle();
         const frame = this.take();
-        if (frame === undefined) break;
+        if (frame === undefined) {
+          // Checked with no await since the last look, so nothing queued meanwhile is left behind.
+          if (side?.pending()) continue;
+          break;
+        }
         await work(frame);
       }
     } finally {

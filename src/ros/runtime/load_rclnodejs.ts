@@ -7,9 +7,10 @@ import { errorMessage } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import { FACE_CLASSIFICATION_ARRAY_TYPE } from '../../messages/face_classification.js';
 import type { Rclnodejs } from './rclnodejs_api.js';
+import { CLASSIFY_SERVICE_TYPE } from '../services/classify_request.js';
 
 /** Interfaces the node uses; each must have rclnodejs code generated. */
-const REQUIRED_INTERFACES = [FACE_CLASSIFICATION_ARRAY_TYPE, 'sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage', 'diagnostic_msgs/msg/DiagnosticArray', 'lifecycle_msgs/srv/ChangeState'];
+const REQUIRED_INTERFACES = [FACE_CLASSIFICATION_ARRAY_TYPE, CLASSIFY_SERVICE_TYPE, 'sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage', 'diagnostic_msgs/msg/DiagnosticArray', 'lifecycle_msgs/srv/ChangeState'];
 
 const GENERATE_HINT =
   'source the workspace (source install/setup.bash) and run `ros2 run face_classification generate_messages` ' +

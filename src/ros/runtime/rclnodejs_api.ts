@@ -36,6 +36,17 @@ export interface RclLifecyclePublisher extends RclPublisher {
 
 export type RclSubscription = object;
 
+export type RclService = object;
+
+export interface RclServiceOptions {
+  enableTypedArray?: boolean;
+}
+
+export interface RclClient {
+  waitForService(timeoutMs?: number): Promise<boolean>;
+  sendRequestAsync(request: object, options?: { timeout?: number }): Promise<unknown>;
+}
+
 export interface RclTimer {
   cancel(): void;
 }
@@ -84,6 +95,9 @@ export interface RclNode {
   destroyPublisher(publisher: RclPublisher): void;
   createSubscription(typeClass: string, topic: string, options: RclSubscriptionOptions, callback: (message: unknown) => void): RclSubscription;
   destroySubscription(subscription: RclSubscription): void;
+  /** The callback's returned (or resolved) plain object is the response. */
+  createService(typeClass: string, serviceName: string, options: RclServiceOptions, callback: (request: unknown) => object | Promise<object>): RclService;
+  createClient(typeClass: string, serviceName: string): RclClient;
   createTimer(periodNs: bigint, callback: () => void): RclTimer;
   destroyTimer(timer: RclTimer): void;
   declareParameter(parameter: RclParameter, descriptor?: RclParameterDescriptor, ignoreOverride?: boolean): RclParameter;

@@ -83,6 +83,7 @@ interface FaceMsgIn {
   gender: string;
   gender_confidence: number;
   box: { x_offset: number; y_offset: number; width: number; height: number };
+  detection_score: number;
 }
 
 const EXPRESSION: Record<string, string> = { angry: 'angry', disgust: 'disgusted', fear: 'scared', happy: 'happy', sad: 'sad', surprise: 'surprised', neutral: 'neutral' };
@@ -202,7 +203,8 @@ describe('standard outputs: vision_msgs and REP-155 (ROS 2)', { skip, timeout: 6
         const bio = await received<BioMsg>(`${perFace}/softbiometrics`, msg);
         assert.ok(roi && expression && bio, `frame ${i}: roi, expression, softbiometrics with the image stamp`);
         assert.ok(Math.abs(roi.xmin - face.box.x_offset / W) < 1e-6 && Math.abs(roi.ymax - (face.box.y_offset + face.box.height) / H) < 1e-6, 'roi = corners / image size');
-        assert.equal(roi.c, 1, 'Haar: c = 1');
+        // c: the detector's confidence in [0, 1] (YuNet's score under the video default; Haar's neighbour count clamps to 1).
+        assert.ok(Math.abs(roi.c - Math.min(1, face.detection_score)) < 1e-6, `c ${roi.c} = detection score ${face.detection_score} in [0, 1]`);
         assert.equal(expression.expression, EXPRESSION[face.emotion]);
         assert.ok(Math.abs(expression.confidence - face.emotion_confidence) < 1e-6);
         assert.ok(expression.valence >= -1 && expression.valence <= 1 && expression.arousal >= -1 && expression.arousal <= 1);
