@@ -44,6 +44,15 @@ fi
 say "npm dependencies (builds the OpenCV binding: a few minutes)"
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 
+# better-sqlite3 reads sqlite3 (.db3) bags. npm 11 holds back dependencies' install scripts unless
+# allowed, and without internet there is no prebuilt binary: build it from its bundled sources
+# (about a minute) when it does not load.
+if ! node -e "new (require('better-sqlite3'))(':memory:').close()" >/dev/null 2>&1; then
+  say "building better-sqlite3 (sqlite3 bags) from source"
+  npm rebuild better-sqlite3 --foreground-scripts
+  node -e "new (require('better-sqlite3'))(':memory:').close()" || { echo "install.sh: better-sqlite3 does not load after the rebuild" >&2; exit 1; }
+fi
+
 say "TypeScript build"
 npm run build --silent
 

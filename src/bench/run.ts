@@ -78,7 +78,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A source of fresh frames (a new Mat each call) and how many faces each should have. */
-interface FrameSource {
+export interface FrameSource {
   frame(i: number): Mat;
   expectedFaces(i: number): number;
 }
@@ -94,7 +94,8 @@ function letterboxed(file: string, width: number, height: number): Mat {
   return canvas;
 }
 
-function frameSource(options: BenchOptions, total: number): FrameSource {
+/** The frames of a bench run (photo, pasted faces or a moving sequence), made fresh each call. */
+export function frameSource(options: BenchOptions, total: number): FrameSource {
   const { width, height } = options;
   if (options.faces === undefined && !options.video) {
     const canvas = letterboxed(options.image ?? path.join(options.photosDir, 'skimage_astronaut.png'), width, height);

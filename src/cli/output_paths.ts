@@ -99,3 +99,13 @@ export class OutputNames {
     return base;
   }
 }
+
+/** The same file, whatever the paths say (links, `./`, hard links); false when either does not exist. */
+export function sameFile(a: string, b: string): boolean {
+  try {
+    const [sa, sb] = [fs.statSync(a), fs.statSync(b)];
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}

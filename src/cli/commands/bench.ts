@@ -7,6 +7,7 @@ import { ImageError } from '../../errors.js';
 import { runBench, type BenchReport } from '../../bench/run.js';
 import { runClipBench, type ClipBenchReport, type ReferenceDetector } from '../../bench/clip.js';
 import { ProgressBar } from '../progress.js';
+import { runBagBench } from '../../bench/bag.js';
 import type { CliContext, OptionValues } from '../command.js';
 import type { Config } from '../../config/schema.js';
 
@@ -55,6 +56,21 @@ function clipSummary(r: ClipBenchReport): string[] {
 
 const REFERENCES: readonly ReferenceDetector[] = ['yunet', 'haar'];
 
+/** --bag: the offline-bag throughput (frames a second) on a recorded camera of one moving face. */
+async function runBag(values: OptionValues, photosDir: string, config: Config, context: CliContext): Promise<number> {
+  const [width, height] = parseSize((values['size'] as string | undefined) ?? '640x480');
+  let bar: ProgressBar | undefined;
+  const report = await runBagBench({ photosDir, frames: positiveInteger(values['frames'], 'frames', 150, 2), width, height, config, log: context.log, progress: (done, total) => (bar ??= new ProgressBar(total)).update(done) });
+  bar?.finish(report.setup.frames);
+  if (values['json']) context.emit(report);
+  else {
+    const { setup: s, bag: b } = report;
+    process.stdout.write(`bag ${s.size}, 1 face, ${s.frames} frames (${s.input}, ${b.input_mb} MB in, ${b.output_mb} MB out); ${s.machine.cpus} cpus, load ${s.machine.load_avg_1m}\n`);
+    process.stdout.write(`${b.fps} frames/s (read, decode, video path, four result topics written), cpu ${b.cpu_ms_per_frame} ms/frame, ${b.faces_per_frame} faces/frame\n`);
+  }
+  return 0;
+}
+
 async function runClip(values: OptionValues, file: string, config: Config, context: CliContext): Promise<number> {
   const reference = (values['reference'] as string | undefined) ?? 'yunet';
   if (!REFERENCES.includes(reference as ReferenceDetector)) throw new UsageError(`--reference must be one of ${REFERENCES.join(', ')}; got ${JSON.stringify(reference)}`);
@@ -88,7 +104,7 @@ async function runClip(values: OptionValues, file: string, config: Config, conte
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'measure the whole pipeline per stage (wall and CPU), end to end, and memory on this machine',
-  usage: '--clip VIDEO [--reference yunet|haar] [--reference-size N] [--frames N] [--json] [options]\n       [IMAGE] [--frames N] [--size 640x480|1280x720|WxH] [--faces K] [--video] [--pan] [--rate HZ] [--gbp] [--json] [options]',
+  usage: '--bag [--frames N] [--size WxH] [--json] [options]\n       --clip VIDEO [--reference yunet|haar] [--reference-size N] [--frames N] [--json] [options]\n       [IMAGE] [--frames N] [--size 640x480|1280x720|WxH] [--faces K] [--video] [--pan] [--rate HZ] [--gbp] [--json] [options]',
   details: [
     'Frames are built from the real test photos (../shared/testdata/photos): without --faces, IMAGE (default: the astronaut)',
     'letterboxed into the frame; with --faces K, K real faces pasted at different places and sizes on a face-free photo background.',
@@ -99,8 +115,10 @@ export const benchCommand: Command = {
     'Prints a summary, or with --json one JSON object (fields in README.md, "Benchmark").',
     'With --clip VIDEO, the video path as configured runs over a real clip and is scored against a reference detector run on',
     'every frame of the whole picture: recall of its persistent faces, precision, id switches, CPU, latency and peak RSS.',
+    'With --bag, the offline-bag throughput: the moving sequence (one face) recorded as a rosbag2 MCAP of sensor_msgs/Image,',
+    'then run through `face-classification bag` (read, decode, video path, results written); frames a second and CPU per frame.',
   ].join('\n'),
-  options: { ...PIPELINE_OPTIONS, frames: { type: 'string' }, warmup: { type: 'string' }, size: { type: 'string' }, faces: { type: 'string' }, video: { type: 'boolean' }, pan: { type: 'boolean' }, rate: { type: 'string' }, gbp: { type: 'boolean' }, json: { type: 'boolean' }, clip: { type: 'string' }, reference: { type: 'string' }, 'reference-size': { type: 'string' } },
+  options: { ...PIPELINE_OPTIONS, frames: { type: 'string' }, warmup: { type: 'string' }, size: { type: 'string' }, faces: { type: 'string' }, video: { type: 'boolean' }, pan: { type: 'boolean' }, rate: { type: 'string' }, gbp: { type: 'boolean' }, json: { type: 'boolean' }, clip: { type: 'string' }, bag: { type: 'boolean' }, reference: { type: 'string' }, 'reference-size': { type: 'string' } },
   help: {
     ...PIPELINE_HELP,
     frames: 'frames to time after the warm-up (default 300)',
@@ -112,6 +130,7 @@ export const benchCommand: Command = {
     rate: 'pace frames like a camera at this rate in Hz (default: back to back)',
     gbp: 'also time guided backpropagation per face (the gbp_image topic)',
     json: 'print one JSON object instead of the summary',
+    bag: 'offline-bag throughput: a recorded camera (--frames, default 150) through the bag command\'s runner',
     clip: 'a real video to score the video path on, against --reference on every frame',
     reference: 'with --clip: the per-frame reference detector, yunet (default) or haar',
     'reference-size': 'with --clip and yunet: longer side of the reference\'s network input (default yunet.input_size)',
@@ -122,6 +141,12 @@ export const benchCommand: Command = {
       return runClip(values, values['clip'] as string, configFromFlags(values), context);
     }
     if (positionals.length > 1) throw new UsageError('give at most one IMAGE');
+    if (values['bag']) {
+      if (positionals.length > 0) throw new UsageError('--bag takes no IMAGE');
+      const photos = sharedDir();
+      if (!photos) throw new ImageError('(none)', '--bag records the test photos of ../shared; they are not there');
+      return runBag(values, path.join(photos, 'testdata', 'photos'), configFromFlags(values), context);
+    }
     const [width, height] = parseSize((values['size'] as string | undefined) ?? '640x480');
     const shared = sharedDir();
     const photosDir = shared ? path.join(shared, 'testdata', 'photos') : undefined;

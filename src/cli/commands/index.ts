@@ -8,6 +8,7 @@ import { benchCommand } from './bench.js';
 import { explainCommand } from './explain.js';
 import { trainCommand } from './train.js';
 import { exportCommand } from './export.js';
+import { bagCommand } from './bag.js';
 
 /** Every sub-command, in the order --help lists them. */
-export const COMMANDS: Command[] = [detectCommand, videoCommand, classifyCommand, explainCommand, evaluateCommand, trainCommand, benchCommand, exportCommand, modelsCommand];
+export const COMMANDS: Command[] = [detectCommand, videoCommand, bagCommand, classifyCommand, explainCommand, evaluateCommand, trainCommand, benchCommand, exportCommand, modelsCommand];
