@@ -5,13 +5,15 @@ import { silentLogger } from '../log.js';
 import { FaceClassificationError } from '../errors.js';
 import { DatasetError, GENDER_LABELS, openDataset, type DatasetFormat, type Sample } from '../evaluation/datasets.js';
 import { readSidecarManifest, type ModelTask } from '../models/manifest.js';
-import { ARCHITECTURES, buildArchitecture, buildDualHeadMiniXception, type ArchitectureName, type BuiltModel } from './architectures/cnn.js';
+import { ARCHITECTURES, type ArchitectureName, type BuiltModel } from './architectures/cnn.js';
+import { buildFromSpec } from './parallel/model-spec.js';
 import { PAPER_AUGMENTATION } from './augmentation.js';
 import type { BatchProgress } from './callbacks/progress.js';
 import { loadImages, seededSplit, type LabelledImages } from './data.js';
 import { exportHead, type TrainedManifest } from './export.js';
 import { installWasmTrainingKernels } from './gradients/wasm-kernels.js';
 import { Random } from './random.js';
+import type { ModelSpec } from './parallel/model-spec.js';
 import { Trainer, type HeadData, type TrainResult } from './trainer.js';
 
 export const TRAINABLE = [...ARCHITECTURES, 'dual-mini-xception'] as const;
@@ -54,10 +56,17 @@ export interface TrainRequest {
   outDir: string;
   resume: boolean;
   name?: string;
+  /**
+   * Threads computing each batch's gradient on the wasm backend (default 1); other backends use
+   * their own threads and always train with 1.
+   */
+  workers?: number;
 }
 
 export interface TrainOutcome extends TrainResult {
   backend: string;
+  /** Gradient threads the run used (1 unless wasm with --workers > 1). */
+  workers: number;
   models: { file: string; manifest: TrainedManifest }[];
   parameters: number;
   trainSamples: number[];
@@ -137,9 +146,13 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
   const first = loadHead(request.data, request, log);
   const second = dual ? loadHead(request.genderData!, request, log) : undefined;
   const inputShape: [number, number, number] = [request.inputSize[0], request.inputSize[1], 1];
-  const built: BuiltModel = dual
-    ? buildDualHeadMiniXception({ inputShape, emotionClasses: first.labels.length, genderClasses: second!.labels.length, seed: request.seed })
-    : buildArchitecture(request.architecture as ArchitectureName, { inputShape, classes: first.labels.length, seed: request.seed });
+  const modelSpec: ModelSpec = dual
+    ? { kind: 'dual', inputShape, emotionClasses: first.labels.length, genderClasses: second!.labels.length, seed: request.seed }
+    : { kind: 'single', architecture: request.architecture as ArchitectureName, inputShape, classes: first.labels.length, seed: request.seed };
+  const built: BuiltModel = buildFromSpec(modelSpec);
+  // Gradient workers are for the single-threaded wasm backend; native TensorFlow uses every core.
+  const workers = backend === 'wasm' ? Math.max(1, request.workers ?? 1) : 1;
+  if (workers !== (request.workers ?? 1)) log.info({ backend, requested: request.workers, workers }, 'gradient workers are for the wasm backend only: training on one thread');
   const tasks: ModelTask[] = dual ? ['emotion', 'gender'] : [taskOf(first.labels, request.task)];
   const loadedHeads = dual ? [first, second!] : [first];
   const heads: HeadData[] = loadedHeads.map((h, i) => ({ name: tasks[i]!, output: i, train: h.train, validation: h.validation }));
@@ -150,13 +163,13 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
   };
   const baseName = request.name ?? `${request.architecture}-${path.basename(path.resolve(request.data.path)).replace(/\.[^.]+$/, '')}`;
   // The backend goes in the log and the manifest, not in `run`: a run may resume on another one.
-  log.info({ backend, architecture: request.architecture, input: run.input, batchSize: request.batchSize, seed: request.seed, outDir: request.outDir, resume: request.resume }, 'training started');
+  log.info({ backend, workers, architecture: request.architecture, input: run.input, batchSize: request.batchSize, seed: request.seed, outDir: request.outDir, resume: request.resume }, 'training started');
   const models: TrainOutcome['models'] = [];
   const trainer = new Trainer(built.model, heads, built.penalties, {
     epochs: request.epochs, batchSize: request.batchSize, learningRate: request.learningRate, seed: request.seed,
     augmentation: request.augment ? PAPER_AUGMENTATION : null, patience: request.patience,
     reduceLr: { factor: request.lrFactor, patience: request.lrPatience, minDelta: 1e-4, cooldown: 0, minLr: 0 },
-    outDir: request.outDir, resume: request.resume, run, log, onBatch: hooks.onBatch, onEpochEnd: hooks.onEpochEnd, onEpoch: hooks.onEpoch, interrupted: hooks.interrupted,
+    outDir: request.outDir, resume: request.resume, run, log, workers, modelSpec, onBatch: hooks.onBatch, onEpochEnd: hooks.onEpochEnd, onEpoch: hooks.onEpoch, interrupted: hooks.interrupted,
     onBest: async (epoch, metrics) => {
       models.length = 0;
       for (const [i, output] of built.outputs.entries()) {
@@ -165,7 +178,7 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
         const accuracy = metrics[dual ? `val_${task}_acc` : 'val_acc'];
         const manifest = await exportHead(built.model, output, built.penalties, file, {
           id: dual ? `${baseName}-${task}` : baseName, task, labels: loadedHeads[i]!.labels, architecture: `${ARCHITECTURE_TITLES[request.architecture]} (trained)`,
-          dataset: loadedHeads[i]!.source, inputShape, epoch, metrics, accuracy, settings: { ...run, learningRate: request.learningRate, epochs: request.epochs, backend },
+          dataset: loadedHeads[i]!.source, inputShape, epoch, metrics, accuracy, settings: { ...run, learningRate: request.learningRate, epochs: request.epochs, backend, workers },
         });
         models.push({ file, manifest });
       }
@@ -183,7 +196,7 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
       }
     }
     return {
-      ...result, backend, models, parameters: built.model.countParams(),
+      ...result, backend, workers, models, parameters: built.model.countParams(),
       trainSamples: heads.map((h) => h.train.count), validationSamples: heads.map((h) => h.validation?.count ?? 0),
       unreadable: loadedHeads.reduce((a, h) => a + h.unreadable, 0),
     };

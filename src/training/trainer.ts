@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { FaceClassificationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { L2Penalty } from './architectures/builder.js';
+import { batchGradients, l2Penalty } from './gradient-step.js';
+import { GradientPool, type ChunkRequest } from './parallel/gradient-pool.js';
+import type { ModelSpec } from './parallel/model-spec.js';
 import { randomTransform, type AugmentOptions } from './augmentation.js';
 import { CsvLog } from './callbacks/csv-log.js';
 import { EarlyStopping, PAPER_REDUCE_LR, ReduceLrOnPlateau, type ReduceLrOptions } from './callbacks/plateau.js';
@@ -47,6 +51,15 @@ export interface TrainerOptions {
   onBest?: (epoch: number, metrics: EpochMetrics) => Promise<void>;
   /** Checked between batches: stop after checkpointing the last finished epoch. */
   interrupted?: { value: boolean };
+  /**
+   * Threads that compute each batch's gradient (default 1: this thread alone). With N > 1 the
+   * batch is cut into N contiguous slices: this thread takes the first, N - 1 worker threads
+   * (each its own wasm backend and network, built from `modelSpec`) the others; the gradients
+   * are summed in slice order weighted by slice size, and Adam steps once here.
+   */
+  workers?: number;
+  /** The network, for the workers to build (required when workers > 1). */
+  modelSpec?: ModelSpec;
 }
 
 export type EpochMetrics = Record<string, number>;
@@ -119,12 +132,7 @@ export class Trainer {
   }
 
   private penalty(): tf.Scalar {
-    let total: tf.Scalar = tf.scalar(0);
-    for (const p of this.penalties) {
-      const kernel = this.model.getLayer(p.layer).trainableWeights[0]!.read();
-      total = tf.add(total, tf.mul(tf.scalar(p.coefficient), tf.sum(tf.square(kernel))));
-    }
-    return total;
+    return l2Penalty(this.model, this.penalties);
   }
 
   private schedule(rng: Random): Batch[] {
@@ -146,16 +154,74 @@ export class Trainer {
   /** One Adam step on one batch; returns the batch's loss (with penalties) and accuracy. */
   private step(head: HeadData, x: tf.Tensor4D, y: tf.Tensor2D): { loss: number; accuracy: number } {
     return tf.tidy(() => {
-      let correct: tf.Tensor | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const p = this.headOutput(this.model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[], head);
-        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32')));
-        return tf.add(tf.mean(tf.metrics.categoricalCrossentropy(y, p)), this.penalty()) as tf.Scalar;
-      }, this.variables);
-      // Every variable in the same order on every step: Adam keys its moments by position.
-      this.optimizer.applyGradients(this.variables.map((v) => ({ name: v.name, tensor: grads[v.name] ?? tf.zerosLike(v) })));
-      return { loss: value.dataSync()[0]!, accuracy: correct!.dataSync()[0]! / x.shape[0] };
+      const { value, correct, grads } = batchGradients(this.model, this.variables, this.penalties, head.output, x, y);
+      this.optimizer.applyGradients(this.variables.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
+      const right = correct.dataSync()[0]!;
+      correct.dispose();
+      return { loss: value.dataSync()[0]!, accuracy: right / x.shape[0] };
     });
+  }
+
+  /**
+   * The same step with the batch cut into slices: the first here, the others on the pool's
+   * workers at the same time. Slice i weighs n_i / n, so the summed gradient is the batch mean's
+   * (the penalty's counted once); only the batch-norm statistics are per slice. The moving
+   * averages become the slices' weighted mean. Fixed slices, fixed summation order: same seed,
+   * same result.
+   */
+  private async parallelStep(pool: GradientPool, head: HeadData, x: tf.Tensor4D, y: tf.Tensor2D): Promise<{ loss: number; accuracy: number }> {
+    const n = x.shape[0];
+    const slices = Math.min(pool.size + 1, n);
+    const sizes = Array.from({ length: slices }, (_, i) => Math.floor(n / slices) + (i < n % slices ? 1 : 0));
+    const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    const weights = this.model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
+    const xData = x.dataSync() as Float32Array;
+    const yData = y.dataSync() as Float32Array;
+    const [, h, w, c] = x.shape;
+    const classes = y.shape[1];
+    const chunks: ChunkRequest[] = sizes.slice(1).map((size, i) => {
+      const start = starts[i + 1]!;
+      return {
+        weights, output: head.output,
+        x: xData.slice(start * h * w * c, (start + size) * h * w * c), xShape: [size, h, w, c],
+        y: yData.slice(start * classes, (start + size) * classes), yShape: [size, classes],
+      };
+    });
+    const remote = pool.compute(chunks);
+    const own = tf.tidy(() => {
+      const xs = tf.slice(x, 0, sizes[0]!);
+      const ys = tf.slice(y, 0, sizes[0]!);
+      const { value, correct, grads } = batchGradients(this.model, this.variables, this.penalties, head.output, xs, ys);
+      const result = { loss: value.dataSync()[0]!, correct: correct.dataSync()[0]!, grads };
+      correct.dispose();
+      return result;
+    });
+    let results;
+    try {
+      results = await remote;
+    } catch (error) {
+      tf.dispose(own.grads);
+      throw error;
+    }
+    const share = sizes.map((size) => size / n);
+    tf.tidy(() => {
+      const summed = this.variables.map((v, k) => results.reduce(
+        (total: tf.Tensor, r, i) => tf.add(total, tf.mul(tf.tensor(r.grads[k]!, v.shape), share[i + 1]!)),
+        tf.mul(own.grads[k]!, share[0]!),
+      ));
+      this.optimizer.applyGradients(this.variables.map((v, k) => ({ name: v.name, tensor: summed[k]! })));
+      this.model.nonTrainableWeights.forEach((weight, k) => {
+        const mean = results.reduce(
+          (total: tf.Tensor, r, i) => tf.add(total, tf.mul(tf.tensor(r.state[k]!, weight.read().shape), share[i + 1]!)),
+          tf.mul(weight.read(), share[0]!),
+        );
+        weight.write(mean);
+      });
+    });
+    tf.dispose(own.grads);
+    const loss = results.reduce((total, r, i) => total + r.loss * share[i + 1]!, own.loss * share[0]!);
+    const correct = results.reduce((total, r) => total + r.correct, own.correct);
+    return { loss, accuracy: correct / n };
   }
 
   /** Mean loss (with penalties, as Keras's val_loss) and accuracy of one head on held-out images. */
@@ -194,6 +260,18 @@ export class Trainer {
   }
 
   async train(): Promise<TrainResult> {
+    const workers = this.options.workers ?? 1;
+    if (workers <= 1) return this.trainWith(undefined);
+    if (!this.options.modelSpec) throw new FaceClassificationError('training with workers > 1 needs the model spec (TrainerOptions.modelSpec)');
+    const pool = await GradientPool.start(workers - 1, this.options.modelSpec);
+    try {
+      return await this.trainWith(pool);
+    } finally {
+      await pool.terminate();
+    }
+  }
+
+  private async trainWith(pool: GradientPool | undefined): Promise<TrainResult> {
     const { options } = this;
     const checkpointDir = path.join(options.outDir, 'checkpoint');
     fs.mkdirSync(options.outDir, { recursive: true });
@@ -230,8 +308,13 @@ export class Trainer {
         const { head: h, indices } = batches[b]!;
         const head = this.heads[h]!;
         const { x, y } = trainingBatch(head.train, indices, rng, this.options.augmentation);
-        const { loss, accuracy } = this.step(head, x, y);
-        tf.dispose([x, y]);
+        let result;
+        try {
+          result = pool ? await this.parallelStep(pool, head, x, y) : this.step(head, x, y);
+        } finally {
+          tf.dispose([x, y]);
+        }
+        const { loss, accuracy } = result;
         const s = sums[h]!;
         s.loss += loss * indices.length;
         s.correct += accuracy * indices.length;

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Command, OptionValues } from '../command.js';
 import { UsageError } from '../command.js';
 import { initBackend, BACKENDS, type BackendChoice } from '../../backend.js';
@@ -15,6 +16,8 @@ function numberFlag(values: OptionValues, flag: string, fallback: number, check:
   return n;
 }
 
+/** Gradient threads by default: the cores available, no more than this (the step's slices shrink). */
+const MAX_DEFAULT_WORKERS = 4;
 const positiveInteger = (n: number): boolean => Number.isInteger(n) && n > 0;
 
 function choice<T extends string>(values: OptionValues, flag: string, allowed: readonly T[], fallback: T): T {
@@ -89,6 +92,7 @@ export const trainCommand: Command = {
     'resume': { type: 'boolean' },
     'name': { type: 'string' },
     'backend': { type: 'string' },
+    'workers': { type: 'string' },
   },
   help: {
     'out': 'output folder (required): model.hdf5, model.manifest.json, training.csv, checkpoint/',
@@ -117,6 +121,7 @@ export const trainCommand: Command = {
     'resume': 'continue from DIR/checkpoint (weights, Adam state, learning rate, epoch) when there is one',
     'name': 'model id written in the manifest (default <architecture>-<dataset folder>)',
     'backend': `${BACKENDS.join(' | ')} (default auto: native TensorFlow if installed, else wasm; cpu is ~100x slower)`,
+    'workers': `wasm: threads sharing each batch, one core each (default: the cores available, at most ${MAX_DEFAULT_WORKERS}; 1 = this thread alone; other backends always 1)`,
   },
   async run(values, positionals, context) {
     if (positionals.length !== 1) throw new UsageError('give one dataset (a folder per class, a FER-2013 CSV, UTKFace chips or a path,label CSV)');
@@ -147,6 +152,7 @@ export const trainCommand: Command = {
       outDir,
       resume: Boolean(values['resume']),
       name: values['name'] as string | undefined,
+      workers: numberFlag(values, 'workers', Math.min(MAX_DEFAULT_WORKERS, os.availableParallelism()), positiveInteger, 'a positive integer'),
     };
     await initBackend(backend, context.log);
     // A terminal gets a redrawn status line; a log file a line at every tenth of an epoch.
@@ -170,7 +176,7 @@ export const trainCommand: Command = {
       onEpoch: (metrics) => context.emit(metrics),
     });
     context.emit({
-      done: true, backend: outcome.backend, architecture, parameters: outcome.parameters, epochs: outcome.epochsDone, bestEpoch: outcome.bestEpoch,
+      done: true, backend: outcome.backend, workers: outcome.workers, architecture, parameters: outcome.parameters, epochs: outcome.epochsDone, bestEpoch: outcome.bestEpoch,
       stoppedEarly: outcome.stoppedEarly, interrupted: outcome.interrupted, trainSamples: outcome.trainSamples, validationSamples: outcome.validationSamples,
       unreadable: outcome.unreadable, models: outcome.models.map((m) => ({ file: m.file, id: m.manifest.id, task: m.manifest.task, valAccuracy: m.manifest.reportedAccuracy })),
     });
