@@ -5,22 +5,12 @@ import { PIPELINE_HELP, PIPELINE_OPTIONS, configFromFlags } from '../common.js';
 import { FacePipeline } from '../../pipeline/pipeline.js';
 import { annotate } from '../../vision/draw.js';
 import { MIN_OUTPUT_FPS, VIDEO_OUTPUT_HINT, VideoSink, VideoSource, videoCodecs } from '../../video/source.js';
-import { ensureWritableFile } from '../output_paths.js';
+import { ensureWritableFile, sameFile } from '../output_paths.js';
 import type { Mat } from '../../vision/opencv.js';
 import type { Logger } from '../../log.js';
 import { VideoError } from '../../errors.js';
 import { ProgressBar } from '../progress.js';
 import { frameJson } from './results.js';
-
-/** The same file, whatever the path says (links, `./`, hard links). */
-function sameFile(a: string, b: string): boolean {
-  try {
-    const [sa, sb] = [fs.statSync(a), fs.statSync(b)];
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return false;
-  }
-}
 
 /** --out must be a writable .avi/.mp4 path that is not the input; its folder is made here. */
 function checkVideoOutput(outFile: string, input: string | undefined): void {
