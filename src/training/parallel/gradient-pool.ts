@@ -1,23 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { FaceClassificationError } from '../../errors.js';
-import type { WorkerReply, WorkerRequest } from './messages.js';
+import type { ChunkRequest, ChunkResult, WorkerReply, WorkerRequest } from './messages.js';
 import type { ModelSpec } from './model-spec.js';
 
-export interface ChunkRequest {
-  weights: Float32Array[];
-  output: number;
-  x: Float32Array;
-  xShape: [number, number, number, number];
-  y: Float32Array;
-  yShape: [number, number];
-}
-
-export interface ChunkResult {
-  loss: number;
-  correct: number;
-  grads: Float32Array[];
-  state: Float32Array[];
-}
+export type { ChunkRequest, ChunkResult } from './messages.js';
 
 /** One worker thread and the answer it owes (a worker handles one request at a time). */
 class GradientWorker {

@@ -1,31 +1,33 @@
 import type { ModelSpec } from './model-spec.js';
 
+/** One slice of a batch, as a worker computes its gradients. */
+export interface ChunkRequest {
+  /** Every model weight (trainable, then batch-norm moving statistics) in model.weights order. */
+  weights: Float32Array[];
+  output: number;
+  x: Float32Array;
+  xShape: [number, number, number, number];
+  y: Float32Array;
+  yShape: [number, number];
+}
+
+/** What a worker answers for its slice. */
+export interface ChunkResult {
+  loss: number;
+  correct: number;
+  /** One gradient per trainable weight, in model.trainableWeights order. */
+  grads: Float32Array[];
+  /** model.nonTrainableWeights after the step (the moving averages this chunk updated). */
+  state: Float32Array[];
+}
+
 /** Main thread -> gradient worker. */
 export type WorkerRequest =
   | { type: 'init'; spec: ModelSpec }
-  | {
-    type: 'step';
-    id: number;
-    /** Every model weight (trainable, then batch-norm moving statistics) in model.weights order. */
-    weights: Float32Array[];
-    output: number;
-    x: Float32Array;
-    xShape: [number, number, number, number];
-    y: Float32Array;
-    yShape: [number, number];
-  };
+  | ({ type: 'step'; id: number } & ChunkRequest);
 
 /** Gradient worker -> main thread. */
 export type WorkerReply =
   | { type: 'ready'; backend: string }
-  | {
-    type: 'result';
-    id: number;
-    loss: number;
-    correct: number;
-    /** One gradient per trainable weight, in model.trainableWeights order. */
-    grads: Float32Array[];
-    /** model.nonTrainableWeights after the step (the moving averages this chunk updated). */
-    state: Float32Array[];
-  }
+  | ({ type: 'result'; id: number } & ChunkResult)
   | { type: 'error'; message: string };
