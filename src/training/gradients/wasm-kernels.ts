@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Padding } from '../../models/keras/layers.js';
 import { conv2dInputGradient, depthwiseInputGradient } from '../../explain/conv-backward.js';
 import { maxPoolInputGradient } from './maxpool-gradient.js';
@@ -59,10 +60,38 @@ function composedKernel(kernelName: string, compute: (inputs: Record<string, tf.
 }
 
 /**
- * Gradient kernels the wasm backend lacks or gets wrong, built from its forward kernels:
+ * A kernel computed in JS or our own WebAssembly on views of the wasm backend's heap (no copies
+ * through dataSync): the output is allocated first, since an allocation may grow the heap and
+ * detach earlier views.
+ */
+function heapKernel(kernelName: string, outputShape: (inputs: Inputs, attrs: Attrs) => number[], compute: (inputs: Record<string, Float32Array>, shapes: Record<string, number[]>, out: Float32Array, attrs: Attrs) => void): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const wasm = backend as BackendWasm;
+      const given = inputs as Inputs;
+      const all = (attrs ?? {}) as Attrs;
+      const out = wasm.makeOutput(outputShape(given, all), 'float32');
+      const views: Record<string, Float32Array> = {};
+      const shapes: Record<string, number[]> = {};
+      for (const [name, info] of Object.entries(given)) {
+        if (info.dtype !== 'float32') throw new Error(`${kernelName}: ${name} is ${info.dtype}; the training kernels take float32`);
+        views[name] = wasm.typedArrayFromHeap(info) as Float32Array;
+        shapes[name] = info.shape;
+      }
+      compute(views, shapes, wasm.typedArrayFromHeap(out) as Float32Array, all);
+      return out;
+    },
+  };
+}
+
+/**
+ * Gradient kernels the wasm backend lacks or gets wrong, built from its forward kernels or, where
+ * those were slow, our WebAssembly SIMD kernels (simd/kernels.wat):
  * - DepthwiseConv2dNativeBackpropInput / BackpropFilter, Conv2DBackpropFilter: missing;
  * - MaxPoolGrad: wrong where a window's values are all negative (routes to a padding cell), so the
- *   first maximum of each window is found in JS, as for the explanations and TF.js's cpu backend;
+ *   first maximum of each window is found in our SIMD kernel (simd/kernels.wat), the cpu backend's rule;
  * - Conv2DBackpropInput: present but a plain loop several times slower than the forward Conv2D;
  * - Identity: copies where sharing the data is enough.
  */
@@ -99,13 +128,12 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
     noDilation(attrs, 'DepthwiseConv2dNativeBackpropInput');
     return depthwiseInputGradient(dy as tf.Tensor4D, filter as tf.Tensor4D, attrs['inputShape'] as number[], pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'DepthwiseConv2dNativeBackpropInput'));
   }),
-  composedKernel('DepthwiseConv2dNativeBackpropFilter', ({ x, dy }, attrs) => {
+  heapKernel('DepthwiseConv2dNativeBackpropFilter', (_, attrs) => attrs['filterShape'] as number[], ({ x, dy }, shapes, dW, attrs) => {
     noDilation(attrs, 'DepthwiseConv2dNativeBackpropFilter');
-    return depthwiseFilterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, attrs['filterShape'] as number[], pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'DepthwiseConv2dNativeBackpropFilter'));
+    depthwiseFilterGradient(x!, shapes['x']!, dy!, shapes['dy']!, dW, attrs['filterShape'] as number[], pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'DepthwiseConv2dNativeBackpropFilter'));
   }),
-  composedKernel('MaxPoolGrad', ({ dy, input }, attrs) => {
-    const dx = maxPoolInputGradient(input!.dataSync() as Float32Array, dy!.dataSync() as Float32Array, input!.shape, pair(attrs['filterSize'], 'filterSize'), pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'MaxPoolGrad'));
-    return tf.tensor(dx, input!.shape, 'float32');
+  heapKernel('MaxPoolGrad', (inputs) => inputs['input']!.shape, ({ dy, input }, shapes, dx, attrs) => {
+    maxPoolInputGradient(input!, dy!, dx, shapes['input']!, pair(attrs['filterSize'], 'filterSize'), pair(attrs['strides'], 'strides'), padding(attrs['pad'], 'MaxPoolGrad'));
   }),
 ];
 
