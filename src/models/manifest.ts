@@ -3,7 +3,15 @@ import path from 'node:path';
 import { packageRoot } from '../paths.js';
 import { ModelFileError } from '../errors.js';
 
-export type ModelTask = 'emotion' | 'gender' | 'face-detection';
+export type ModelTask = 'emotion' | 'gender' | 'emotion+gender' | 'face-detection';
+
+/** One classifier of a model with several (the dual mini-Xception): its task, output layer and classes. */
+export interface ManifestHead {
+  task: 'emotion' | 'gender';
+  /** The Keras output layer, e.g. emotion_predictions. */
+  output: string;
+  labels: string[];
+}
 
 /** What the project knows about one released model; the weights themselves are resolved at run time. */
 export interface ModelManifest {
@@ -18,7 +26,13 @@ export interface ModelManifest {
   architecture: string;
   parameters?: number;
   inputShape: [number, number, number];
+  /** The classes; of the first head when there are `heads`. */
   labels: string[];
+  /**
+   * Task 'emotion+gender' only: the heads in the file's output order. One forward pass of the
+   * shared backbone answers all of them.
+   */
+  heads?: ManifestHead[];
   preprocessing?: { color: 'gray'; resize: 'bilinear'; scale: 'minus-one-to-one' | 'zero-to-one' };
   dataset?: string;
   reportedAccuracy?: number;

@@ -19,27 +19,28 @@ export interface LayerWeights {
 type LayerJson = KerasLayerJson & { inbound_nodes: unknown[][][] };
 
 /**
- * The Keras model_config of one output of a tf.layers model: the layers that output depends on
- * (so one head of a two-head model is a complete one-output model), Keras's l2 regularisers noted
- * where the loss applied them.
+ * The Keras model_config of some outputs of a tf.layers model: the layers those outputs depend on
+ * (so one head of a two-head model is a complete one-output model, both heads a two-output one),
+ * Keras's l2 regularisers noted where the loss applied them.
  */
-export function kerasModelConfig(model: tf.LayersModel, output: string, penalties: readonly L2Penalty[] = []): KerasModelJson {
+export function kerasModelConfig(model: tf.LayersModel, outputs: string | readonly string[], penalties: readonly L2Penalty[] = []): KerasModelJson {
+  const wanted = typeof outputs === 'string' ? [outputs] : outputs;
   const json = model.toJSON(null, false) as unknown as { config: { name: string; layers: LayerJson[]; input_layers: unknown[] } };
   const layers = json.config.layers;
   const byName = new Map(layers.map((l) => [String(l.name), l]));
-  if (!byName.has(output)) throw new Error(`the model has no layer ${output}`);
+  for (const output of wanted) if (!byName.has(output)) throw new Error(`the model has no layer ${output}`);
   const needed = new Set<string>();
   const visit = (name: string): void => {
     if (needed.has(name)) return;
     needed.add(name);
     for (const node of byName.get(name)!.inbound_nodes) for (const entry of node) visit(String(entry[0]));
   };
-  visit(output);
+  for (const output of wanted) visit(output);
   const kept = layers.filter((l) => needed.has(String(l.name))).map((l) => {
     const penalty = penalties.find((p) => p.layer === l.name);
     return penalty ? { ...l, config: { ...l.config, kernel_regularizer: { class_name: 'L1L2', config: { l1: 0, l2: penalty.coefficient } } } } : l;
   });
-  return { class_name: 'Model', config: { name: json.config.name, layers: kept, input_layers: json.config.input_layers, output_layers: [[output, 0, 0]] } };
+  return { class_name: 'Model', config: { name: json.config.name, layers: kept, input_layers: json.config.input_layers, output_layers: wanted.map((output) => [output, 0, 0]) } };
 }
 
 /** Keras's short weight name from a tf.layers variable name: `conv2d_1/kernel` (maybe `_1`-suffixed) -> kernel. */
@@ -112,10 +113,31 @@ export async function writeKerasHdf5(file: string, modelConfig: KerasModelJson, 
  * checkpoint, or a model file to fine-tune). Every layer with weights must be found, shapes equal.
  */
 export async function loadWeightsInto(model: tf.LayersModel, file: string): Promise<void> {
+  await loadLayerWeights(model, file, false);
+}
+
+/**
+ * Start a model from another model's weights (`train --init-weights`): each layer the file has,
+ * by name, is loaded (its shapes must agree); layers it lacks (a new head) keep their initial
+ * weights. Returns the names of both. The file must share at least one layer.
+ */
+export async function loadMatchingWeightsInto(model: tf.LayersModel, file: string): Promise<{ loaded: string[]; kept: string[] }> {
+  const result = await loadLayerWeights(model, file, true);
+  if (result.loaded.length === 0) throw new ModelFileError(file, `shares no layer with the ${model.name} being trained (layer names such as ${model.layers.find((l) => l.weights.length > 0)?.name ?? '?'} are missing)`);
+  return result;
+}
+
+async function loadLayerWeights(model: tf.LayersModel, file: string, partial: boolean): Promise<{ loaded: string[]; kept: string[] }> {
   const keras = await readKerasHdf5(file);
+  const loaded: string[] = [];
+  const kept: string[] = [];
   for (const layer of model.layers) {
     if (layer.weights.length === 0) continue;
     const saved = keras.weights.get(layer.name);
+    if (!saved && partial) {
+      kept.push(layer.name);
+      continue;
+    }
     if (!saved) throw new ModelFileError(file, `has no weights for layer ${layer.name}; it was saved from another architecture`);
     const values = layer.weights.map((w) => {
       const match = saved.find((s) => s.name === shortWeightName(w));
@@ -126,5 +148,7 @@ export async function loadWeightsInto(model: tf.LayersModel, file: string): Prom
     });
     layer.setWeights(values);
     tf.dispose(values);
+    loaded.push(layer.name);
   }
+  return { loaded, kept };
 }

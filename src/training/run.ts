@@ -12,6 +12,8 @@ import type { BatchProgress } from './callbacks/progress.js';
 import { loadImages, seededSplit, type LabelledImages } from './data.js';
 import { exportHead, type TrainedManifest } from './export.js';
 import { installWasmTrainingKernels } from './gradients/wasm-kernels.js';
+import { hasCheckpoint } from './checkpoint.js';
+import { loadMatchingWeightsInto } from './keras-file.js';
 import { Random } from './random.js';
 import type { ModelSpec } from './parallel/model-spec.js';
 import { Trainer, type HeadData, type TrainResult } from './trainer.js';
@@ -61,6 +63,12 @@ export interface TrainRequest {
    * their own threads and always train with 1.
    */
   workers?: number;
+  /**
+   * A Keras file to start from (fine-tuning, or a dual-head backbone from a trained emotion
+   * model): its layers are loaded by name, the others keep their initial weights. Ignored when
+   * resuming from a checkpoint, which holds the run's own weights.
+   */
+  initWeights?: string;
 }
 
 export interface TrainOutcome extends TrainResult {
@@ -150,6 +158,15 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
     ? { kind: 'dual', inputShape, emotionClasses: first.labels.length, genderClasses: second!.labels.length, seed: request.seed }
     : { kind: 'single', architecture: request.architecture as ArchitectureName, inputShape, classes: first.labels.length, seed: request.seed };
   const built: BuiltModel = buildFromSpec(modelSpec);
+  if (request.initWeights && !(request.resume && hasCheckpoint(path.join(request.outDir, 'checkpoint')))) {
+    try {
+      const { loaded, kept } = await loadMatchingWeightsInto(built.model, request.initWeights);
+      log.info({ file: request.initWeights, layersLoaded: loaded.length, layersKept: kept }, 'initial weights loaded');
+    } catch (error) {
+      built.model.dispose();
+      throw error;
+    }
+  }
   // Gradient workers are for the single-threaded wasm backend; native TensorFlow uses every core.
   const workers = backend === 'wasm' ? Math.max(1, request.workers ?? 1) : 1;
   if (workers !== (request.workers ?? 1)) log.info({ backend, requested: request.workers, workers }, 'gradient workers are for the wasm backend only: training on one thread');
@@ -182,6 +199,16 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
         });
         models.push({ file, manifest });
       }
+      if (dual) {
+        // Both heads in one file: one forward pass of the shared backbone answers both.
+        const file = path.join(request.outDir, 'model.hdf5');
+        const heads = tasks.map((task, i) => ({ task: task as 'emotion' | 'gender', output: built.outputs[i]!, labels: [...loadedHeads[i]!.labels] }));
+        const manifest = await exportHead(built.model, built.outputs, built.penalties, file, {
+          id: baseName, task: 'emotion+gender', labels: heads[0]!.labels, heads, architecture: `${ARCHITECTURE_TITLES[request.architecture]} (trained)`,
+          dataset: loadedHeads.map((h) => h.source).join(' + '), inputShape, epoch, metrics, accuracy: metrics['val_emotion_acc'], settings: { ...run, learningRate: request.learningRate, epochs: request.epochs, backend, workers },
+        });
+        models.push({ file, manifest });
+      }
       log.info({ epoch, files: models.map((m) => m.file) }, 'best model so far written');
     },
   });
@@ -189,8 +216,8 @@ export async function trainModel(request: TrainRequest, hooks: TrainHooks = {}):
     const result = await trainer.train();
     if (models.length === 0) {
       // Resumed without a new best: the best model is the one an earlier run wrote.
-      for (const task of dual ? tasks : [tasks[0]!]) {
-        const file = path.join(request.outDir, dual ? `${task}.hdf5` : 'model.hdf5');
+      for (const name of dual ? [...tasks, 'model'] : ['model']) {
+        const file = path.join(request.outDir, `${name}.hdf5`);
         const manifest = readSidecarManifest(file);
         if (manifest) models.push({ file, manifest: manifest as TrainedManifest });
       }

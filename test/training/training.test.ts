@@ -264,7 +264,8 @@ test('dual-head mini-Xception: trains on FER-2013 and UTKFace by alternating bat
   assert.deepEqual(outcome.trainSamples, [60, 60]);
   const metrics = outcome.history[0]!;
   for (const key of ['emotion_loss', 'gender_loss', 'val_emotion_acc', 'val_gender_acc', 'val_loss']) assert.ok(Number.isFinite(metrics[key]), key);
-  assert.deepEqual(outcome.models.map((m) => [m.manifest.task, m.manifest.parameters]), [['emotion', 58_423], ['gender', 52_658]]);
+  assert.deepEqual(outcome.models.map((m) => [m.manifest.task, m.manifest.parameters]), [['emotion', 58_423], ['gender', 52_658], ['emotion+gender', 60_729]]);
+  assert.deepEqual(outcome.models[2]!.manifest.heads?.map((h) => [h.task, h.output, h.labels.length]), [['emotion', 'emotion_predictions', 7], ['gender', 'gender_predictions', 2]]);
   // The whole two-output model from the checkpoint, one pass for both answers.
   const dual = buildDualHeadMiniXception({ inputShape: [32, 32, 1], emotionClasses: 7, genderClasses: 2, seed: 9 });
   await loadWeightsInto(dual.model, path.join(out, 'checkpoint', 'model.hdf5'));
@@ -280,4 +281,23 @@ test('dual-head mini-Xception: trains on FER-2013 and UTKFace by alternating bat
   }
   tf.dispose([emotion!, gender!]);
   dual.model.dispose();
+
+  // --init-weights: a dual model started from the emotion file takes its backbone and emotion
+  // classifier; the gender classifier, which the file lacks, keeps its initial weights.
+  const { loadMatchingWeightsInto } = await import('../../src/training/keras-file.js');
+  const started = buildDualHeadMiniXception({ inputShape: [32, 32, 1], emotionClasses: 7, genderClasses: 2, seed: 9 });
+  const fresh = buildDualHeadMiniXception({ inputShape: [32, 32, 1], emotionClasses: 7, genderClasses: 2, seed: 9 });
+  const { loaded, kept } = await loadMatchingWeightsInto(started.model, path.join(out, 'emotion.hdf5'));
+  assert.equal(loaded.length, 29);
+  assert.equal(kept.length, 1);
+  const weightsOf = (m: tf.LayersModel, layer: string) => Array.from(m.getLayer(layer).getWeights()[0]!.dataSync());
+  const trainedLayer = loaded[loaded.length - 1]!;
+  assert.notDeepEqual(weightsOf(started.model, trainedLayer), weightsOf(fresh.model, trainedLayer), 'a loaded layer still has its initial weights');
+  assert.deepEqual(weightsOf(started.model, kept[0]!), weightsOf(fresh.model, kept[0]!), 'the layer the file lacks changed');
+  // A file of another architecture (layer names shared, shapes not) is refused, naming the file.
+  const other = buildArchitecture('simple-cnn', { inputShape: [32, 32, 1], classes: 7, seed: 1 });
+  const otherFile = path.join(dir, 'simple-cnn.hdf5');
+  await exportHead(other.model, other.outputs[0]!, other.penalties, otherFile, { id: 'x', task: 'emotion', labels: [...FER2013_LABELS], architecture: 'simple CNN', dataset: '', inputShape: [32, 32, 1], epoch: 0, metrics: {}, settings: {} });
+  await assert.rejects(loadMatchingWeightsInto(started.model, otherFile), (e: Error) => e.message.includes(otherFile) && /shape/.test(e.message));
+  for (const m of [started.model, fresh.model, other.model]) m.dispose();
 });

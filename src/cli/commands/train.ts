@@ -79,6 +79,7 @@ export const trainCommand: Command = {
     'gender-labels': { type: 'string' },
     'gender-val': { type: 'string' },
     'gender-pad': { type: 'string' },
+    'init-weights': { type: 'string' },
     'input-size': { type: 'string' },
     'epochs': { type: 'string' },
     'batch-size': { type: 'string' },
@@ -108,6 +109,7 @@ export const trainCommand: Command = {
     'gender-labels': 'dual-mini-xception: class names of --gender-data (default woman,man)',
     'gender-val': 'dual-mini-xception: validation dataset of the gender head (default: --val-split of --gender-data)',
     'gender-pad': 'dual-mini-xception: crop widening of the gender images (default 0)',
+    'init-weights': 'start from a Keras file\'s weights, layer by layer by name (fine-tuning; a dual-head backbone from a trained emotion model); layers it lacks keep their initial weights',
     'input-size': 'network input, HxW or one number (default 64, the released models\' 64x64)',
     'epochs': 'most epochs to run (default 100; the authors set 10000 and let early stopping end it)',
     'batch-size': 'images per Adam step (default 32)',
@@ -152,6 +154,7 @@ export const trainCommand: Command = {
       outDir,
       resume: Boolean(values['resume']),
       name: values['name'] as string | undefined,
+      initWeights: values['init-weights'] as string | undefined,
       workers: numberFlag(values, 'workers', Math.min(MAX_DEFAULT_WORKERS, os.availableParallelism()), positiveInteger, 'a positive integer'),
     };
     await initBackend(backend, context.log);
