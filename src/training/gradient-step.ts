@@ -12,7 +12,7 @@ export function l2Penalty(model: tf.LayersModel, penalties: readonly L2Penalty[]
 }
 
 export interface BatchGradients {
-  /** Mean categorical cross-entropy of the batch plus the penalties. */
+  /** Mean categorical cross-entropy of the batch plus the penalties, times the weight. */
   value: tf.Scalar;
   /** How many of the batch's images the model got right. */
   correct: tf.Scalar;
@@ -23,14 +23,17 @@ export interface BatchGradients {
 /**
  * The loss of one batch on model output `output` (training mode: batch-norm batch statistics, the
  * moving averages updated) and its gradient with respect to `variables`. Call inside tf.tidy.
+ * `weight` scales both: a slice of a batch weighs its share of the batch, so that the slices'
+ * gradients add up to the batch's.
  */
-export function batchGradients(model: tf.LayersModel, variables: readonly tf.Variable[], penalties: readonly L2Penalty[], output: number, x: tf.Tensor4D, y: tf.Tensor2D): BatchGradients {
+export function batchGradients(model: tf.LayersModel, variables: readonly tf.Variable[], penalties: readonly L2Penalty[], output: number, x: tf.Tensor4D, y: tf.Tensor2D, weight = 1): BatchGradients {
   let correct: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const outputs = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
     const p = (Array.isArray(outputs) ? outputs[output]! : outputs) as tf.Tensor2D;
     correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32'))) as tf.Scalar;
-    return tf.add(tf.mean(tf.metrics.categoricalCrossentropy(y, p)), l2Penalty(model, penalties)) as tf.Scalar;
+    const loss = tf.add(tf.mean(tf.metrics.categoricalCrossentropy(y, p)), l2Penalty(model, penalties)) as tf.Scalar;
+    return weight === 1 ? loss : tf.mul(loss, weight) as tf.Scalar;
   }, [...variables]);
   // Every variable in the same order on every step: Adam keys its moments by position.
   return { value: value as tf.Scalar, correct: correct!, grads: variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };

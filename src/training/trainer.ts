@@ -7,6 +7,8 @@ import { silentLogger } from '../log.js';
 import type { L2Penalty } from './architectures/builder.js';
 import { batchGradients, l2Penalty } from './gradient-step.js';
 import { GradientPool, type ChunkRequest } from './parallel/gradient-pool.js';
+import { SharedSliceSums, sliceSumsBuffer } from './parallel/slice-sums.js';
+import { withSynchronisedBatchNorm } from './architectures/batch-norm.js';
 import type { ModelSpec } from './parallel/model-spec.js';
 import { randomTransform, type AugmentOptions } from './augmentation.js';
 import { CsvLog } from './callbacks/csv-log.js';
@@ -109,6 +111,8 @@ export class Trainer {
   private readonly variables: tf.Variable[];
   private readonly optimizer: tf.AdamOptimizer;
   private readonly log: Logger;
+  /** The threads' shared batch-norm sums (with --workers), made at the first step. */
+  private sliceBuffer: SharedArrayBuffer | undefined;
 
   constructor(
     readonly model: tf.LayersModel,
@@ -164,16 +168,20 @@ export class Trainer {
 
   /**
    * The same step with the batch cut into slices: the first here, the others on the pool's
-   * workers at the same time. Slice i weighs n_i / n, so the summed gradient is the batch mean's
-   * (the penalty's counted once); only the batch-norm statistics are per slice. The moving
-   * averages become the slices' weighted mean. Fixed slices, fixed summation order: same seed,
-   * same result.
+   * workers at the same time. Batch norm is synchronised across the slices (each normalises with
+   * the whole batch's statistics and back-propagates through them), and slice i's loss weighs
+   * n_i / n, so the summed gradient is the whole batch's, the penalty counted once: the step on
+   * the whole batch, up to the order of float additions. Every thread updates the moving averages
+   * with the same batch statistics; this thread's are kept. Fixed slices, fixed summation order:
+   * same seed, same result.
    */
   private async parallelStep(pool: GradientPool, head: HeadData, x: tf.Tensor4D, y: tf.Tensor2D): Promise<{ loss: number; accuracy: number }> {
     const n = x.shape[0];
     const slices = Math.min(pool.size + 1, n);
     const sizes = Array.from({ length: slices }, (_, i) => Math.floor(n / slices) + (i < n % slices ? 1 : 0));
     const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    const share = sizes.map((size) => size / n);
+    this.sliceBuffer ??= sliceSumsBuffer(pool.size + 1);
     const weights = this.model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
     const xData = x.dataSync() as Float32Array;
     const yData = y.dataSync() as Float32Array;
@@ -182,20 +190,21 @@ export class Trainer {
     const chunks: ChunkRequest[] = sizes.slice(1).map((size, i) => {
       const start = starts[i + 1]!;
       return {
-        weights, output: head.output,
+        weights, output: head.output, share: share[i + 1]!, sums: this.sliceBuffer!, participants: slices, rank: i + 1,
         x: xData.slice(start * h * w * c, (start + size) * h * w * c), xShape: [size, h, w, c],
         y: yData.slice(start * classes, (start + size) * classes), yShape: [size, classes],
       };
     });
+    // Posted before this thread starts its own slice, which waits for theirs at every batch norm.
     const remote = pool.compute(chunks);
-    const own = tf.tidy(() => {
+    const own = tf.tidy(() => withSynchronisedBatchNorm(new SharedSliceSums(this.sliceBuffer!, slices, 0), () => {
       const xs = tf.slice(x, 0, sizes[0]!);
       const ys = tf.slice(y, 0, sizes[0]!);
-      const { value, correct, grads } = batchGradients(this.model, this.variables, this.penalties, head.output, xs, ys);
+      const { value, correct, grads } = batchGradients(this.model, this.variables, this.penalties, head.output, xs, ys, share[0]!);
       const result = { loss: value.dataSync()[0]!, correct: correct.dataSync()[0]!, grads };
       correct.dispose();
       return result;
-    });
+    }));
     let results;
     try {
       results = await remote;
@@ -203,23 +212,12 @@ export class Trainer {
       tf.dispose(own.grads);
       throw error;
     }
-    const share = sizes.map((size) => size / n);
     tf.tidy(() => {
-      const summed = this.variables.map((v, k) => results.reduce(
-        (total: tf.Tensor, r, i) => tf.add(total, tf.mul(tf.tensor(r.grads[k]!, v.shape), share[i + 1]!)),
-        tf.mul(own.grads[k]!, share[0]!),
-      ));
+      const summed = this.variables.map((v, k) => results.reduce((total: tf.Tensor, r) => tf.add(total, tf.tensor(r.grads[k]!, v.shape)), own.grads[k]!));
       this.optimizer.applyGradients(this.variables.map((v, k) => ({ name: v.name, tensor: summed[k]! })));
-      this.model.nonTrainableWeights.forEach((weight, k) => {
-        const mean = results.reduce(
-          (total: tf.Tensor, r, i) => tf.add(total, tf.mul(tf.tensor(r.state[k]!, weight.read().shape), share[i + 1]!)),
-          tf.mul(weight.read(), share[0]!),
-        );
-        weight.write(mean);
-      });
     });
     tf.dispose(own.grads);
-    const loss = results.reduce((total, r, i) => total + r.loss * share[i + 1]!, own.loss * share[0]!);
+    const loss = results.reduce((total, r) => total + r.loss, own.loss);
     const correct = results.reduce((total, r) => total + r.correct, own.correct);
     return { loss, accuracy: correct / n };
   }

@@ -144,7 +144,7 @@ test('a short run lowers the loss, and a resumed run continues bit for bit where
   resumed.weights.forEach((w, i) => assert.deepEqual(w, whole.weights[i], `weight ${i}`));
 });
 
-test('two gradient workers: the same losses as one thread within batch-norm noise, deterministic, and a resumed run continues bit for bit', async (t) => {
+test('two gradient workers: the same losses as one thread (synchronised batch norm), deterministic, and a resumed run continues bit for bit', async (t) => {
   const backend = await testBackend();
   if (backend !== 'wasm') {
     t.skip(`gradient workers run the wasm backend only; this is ${backend}`);
@@ -172,9 +172,12 @@ test('two gradient workers: the same losses as one thread within batch-norm nois
   const two = await run(path.join(dir, 'workers-2'), 2, false, 2);
   // No tensor left behind by the workers' path that one thread does not leave too (TF.js's Adam keeps 2).
   assert.ok(tf.memory().numTensors - afterOne <= afterOne - before, `tensors left: one thread ${afterOne - before}, two workers ${tf.memory().numTensors - afterOne}`);
-  // The summed gradient is the batch's; only batch norm's statistics come from 8 images instead of
-  // 16, so the running loss follows one thread's within a few percent (a 6-step run of 96 faces: at most 1.7%).
-  one.batches.forEach((loss, i) => assert.ok(Math.abs(two.batches[i]! - loss) < 0.05 * loss, `batch ${i + 1}: ${two.batches[i]} vs ${loss}`));
+  // Synchronised batch norm and share-weighted slices: each step is the whole batch's, up to the
+  // order of float additions, so the running loss follows one thread's closely. (Batch norm per
+  // slice, before, differed by up to 1.7%; this bound fails that.)
+  const gaps = one.batches.map((loss, i) => Math.abs(two.batches[i]! - loss) / loss);
+  console.log(`# two workers vs one thread, relative gaps of the running loss: ${gaps.map((g) => g.toExponential(1)).join(" ")}`);
+  gaps.forEach((gap, i) => assert.ok(gap < 2e-3, `batch ${i + 1}: ${two.batches[i]} vs ${one.batches[i]}`));
   assert.notDeepEqual(two.batches, one.batches, 'two workers really split the batch');
   // Fixed slices and summation order: a cut run resumed with workers gives the same weights.
   const cut = path.join(dir, 'workers-cut');

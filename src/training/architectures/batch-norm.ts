@@ -29,21 +29,57 @@ export function channelSum(t: tf.Tensor): tf.Tensor1D {
 }
 
 /**
+ * Adds a vector across the threads that compute one batch in slices (`train --workers`), the same
+ * sum in every thread. While one is set, batch norm normalises each slice with the whole batch's
+ * statistics and back-propagates through them (synchronised batch norm), so a step in slices is the
+ * step on the whole batch.
+ */
+export interface SliceSums {
+  add(local: Float32Array): Float32Array;
+}
+
+let acrossSlices: SliceSums | undefined;
+
+/** Run fn (a forward and backward pass) with batch norm synchronised across slices by `sums`. */
+export function withSynchronisedBatchNorm<T>(sums: SliceSums, fn: () => T): T {
+  acrossSlices = sums;
+  try {
+    return fn();
+  } finally {
+    acrossSlices = undefined;
+  }
+}
+
+/** Per-channel sums (and a count) of this slice, summed across slices when synchronised. */
+function batchSums(parts: readonly tf.Tensor1D[], count: number): { parts: tf.Tensor1D[]; count: number } {
+  const sums = acrossSlices;
+  if (!sums) return { parts: [...parts], count };
+  const channels = parts[0]!.size;
+  const local = new Float32Array(parts.length * channels + 1);
+  parts.forEach((p, i) => local.set(p.dataSync() as Float32Array, i * channels));
+  local[parts.length * channels] = count;
+  const total = sums.add(local);
+  return { parts: parts.map((_, i) => tf.tensor1d(total.subarray(i * channels, (i + 1) * channels))), count: total[parts.length * channels]! };
+}
+
+/**
  * y = gamma * (x - mean) * rsqrt(var + eps) + beta with the batch's own mean and (biased) variance,
  * and its closed-form gradient. With c = x - mean, r = rsqrt(var + eps) and per-channel sums over
  * the N = n*h*w cells: dx = gamma r dy - gamma r^3 sum(dy c) c / N - gamma r sum(dy) / N,
  * dgamma = r sum(dy c), dbeta = sum(dy). TF.js differentiates the same function through moments
  * and FusedBatchNorm op by op; this needs fewer passes over the tensor (the wasm backend's
- * element-wise kernels are memory-bound, so passes are what costs).
+ * element-wise kernels are memory-bound, so passes are what costs). Synchronised across slices,
+ * the statistics and dx's sums are the whole batch's, dgamma and dbeta this slice's share.
  */
 export function trainingBatchNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const channels = x.shape[x.rank - 1]!;
-  const count = x.size / channels;
   // Statistics outside the custom op: the tape keeps them only as dead ends, the op's gradient
   // (with respect to x, gamma and beta) accounts for how they depend on x.
-  const mean = tf.div(channelSum(x), count) as tf.Tensor1D;
+  const first = batchSums([channelSum(x)], x.size / channels);
+  const count = first.count;
+  const mean = tf.div(first.parts[0]!, count) as tf.Tensor1D;
   const centred = tf.sub(x, mean);
-  const variance = tf.div(channelSum(tf.square(centred)), count) as tf.Tensor1D;
+  const variance = tf.div(batchSums([channelSum(tf.square(centred))], count).parts[0]!, count) as tf.Tensor1D;
   const rstd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
@@ -58,8 +94,9 @@ export function trainingBatchNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
         const gr = tf.mul(g0, r);
         const sumDy = channelSum(d);
         const sumDyC = channelSum(tf.mul(d, c));
-        const onC = tf.neg(tf.div(tf.mul(tf.mul(gr, tf.square(r)), sumDyC), count));
-        const constant = tf.neg(tf.div(tf.mul(gr, sumDy), count));
+        const [batchSumDy, batchSumDyC] = batchSums([sumDy, sumDyC], 0).parts as [tf.Tensor1D, tf.Tensor1D];
+        const onC = tf.neg(tf.div(tf.mul(tf.mul(gr, tf.square(r)), batchSumDyC), count));
+        const constant = tf.neg(tf.div(tf.mul(gr, batchSumDy), count));
         const dx = tf.add(tf.add(tf.mul(d, gr), tf.mul(c, onC)), constant);
         return [dx, tf.mul(r, sumDyC), sumDy];
       },

@@ -76,7 +76,7 @@ export class GradientPool {
     return Promise.all(chunks.map(async (chunk, i) => {
       const reply = await this.workers[i]!.request({ type: 'step', id: this.nextId++, ...chunk }, [chunk.x.buffer as ArrayBuffer, chunk.y.buffer as ArrayBuffer]);
       if (reply.type !== 'result') throw new FaceClassificationError(`gradient worker ${i + 1}: unexpected ${reply.type} reply`);
-      return { loss: reply.loss, correct: reply.correct, grads: reply.grads, state: reply.state };
+      return { loss: reply.loss, correct: reply.correct, grads: reply.grads };
     }));
   }
 

@@ -1,7 +1,8 @@
 /**
  * A gradient worker (worker_threads): its own TF.js wasm backend and copy of the network. For each
  * step it takes the trainer's current weights and a slice of the batch, and answers the slice's
- * loss, correct count, gradients and updated moving statistics. It keeps no state between steps
+ * weighted loss, correct count and gradients, its batch norm synchronised with the other threads
+ * of the batch (slice-sums.ts). It keeps no state between steps
  * besides the network's shapes, so the trainer's weights and optimiser stay the only truth.
  */
 import { parentPort } from 'node:worker_threads';
@@ -9,7 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../backend.js';
 import { errorMessage } from '../../errors.js';
 import type { BuiltModel } from '../architectures/cnn.js';
+import { withSynchronisedBatchNorm } from '../architectures/batch-norm.js';
 import { batchGradients } from '../gradient-step.js';
+import { SharedSliceSums } from './slice-sums.js';
 import { installWasmTrainingKernels } from '../gradients/wasm-kernels.js';
 import type { WorkerReply, WorkerRequest } from './messages.js';
 import { buildFromSpec } from './model-spec.js';
@@ -45,11 +48,11 @@ async function handle(request: WorkerRequest): Promise<void> {
   const result = tf.tidy(() => {
     const x = tf.tensor4d(request.x, request.xShape);
     const y = tf.tensor2d(request.y, request.yShape);
-    const { value, correct, grads } = batchGradients(model, variables, penalties, request.output, x, y);
+    const sums = new SharedSliceSums(request.sums, request.participants, request.rank);
+    const { value, correct, grads } = withSynchronisedBatchNorm(sums, () => batchGradients(model, variables, penalties, request.output, x, y, request.share));
     return { loss: value.dataSync()[0]!, correct: correct.dataSync()[0]!, grads: grads.map(copy) };
   });
-  const state = model.nonTrainableWeights.map((w) => copy(w.read()));
-  reply({ type: 'result', id: request.id, ...result, state }, [...result.grads, ...state].map((a) => a.buffer as ArrayBuffer));
+  reply({ type: 'result', id: request.id, ...result }, result.grads.map((a) => a.buffer as ArrayBuffer));
 }
 
 port.on('message', (request: WorkerRequest) => {

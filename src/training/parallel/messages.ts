@@ -5,6 +5,12 @@ export interface ChunkRequest {
   /** Every model weight (trainable, then batch-norm moving statistics) in model.weights order. */
   weights: Float32Array[];
   output: number;
+  /** This slice's share of the batch (n_i / n): its loss and gradient are weighted by it. */
+  share: number;
+  /** Batch-norm sums shared by the batch's threads (slice-sums.ts): `participants` of them, this one `rank`. */
+  sums: SharedArrayBuffer;
+  participants: number;
+  rank: number;
   x: Float32Array;
   xShape: [number, number, number, number];
   y: Float32Array;
@@ -13,12 +19,11 @@ export interface ChunkRequest {
 
 /** What a worker answers for its slice. */
 export interface ChunkResult {
+  /** The slice's loss times its share. */
   loss: number;
   correct: number;
-  /** One gradient per trainable weight, in model.trainableWeights order. */
+  /** One gradient per trainable weight (of the weighted loss), in model.trainableWeights order. */
   grads: Float32Array[];
-  /** model.nonTrainableWeights after the step (the moving averages this chunk updated). */
-  state: Float32Array[];
 }
 
 /** Main thread -> gradient worker. */
