@@ -15,7 +15,7 @@ import { loadConfig } from './config/load.js';
 export { FacePipeline, headCrops, type HeadCrop, type FaceResult, type FrameResult, type StageTimings, type ColorOrder } from './pipeline/pipeline.js';
 export { FaceStream } from './pipeline/stream.js';
 export { PreparedFrame } from './pipeline/prepared_frame.js';
-export { ClassifierHead, type Classification, type HeadTask } from './models/classifier.js';
+export { ClassifierHead, loadHeads, LoadedModel, type Classification, type HeadTask } from './models/classifier.js';
 export { importKerasModel } from './models/keras/import.js';
 export { Network, type NetworkOps } from './models/network.js';
 export { listManifests, findManifest, type ModelManifest } from './models/manifest.js';

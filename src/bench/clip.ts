@@ -42,11 +42,19 @@ export interface ClipBenchReport {
     fps: number;
     detector: string;
     inference: string;
+    /** The heads' model ids (a dual model's id for both when one network answers both). */
+    models: Record<string, string>;
     reference: { detector: ReferenceDetector; input_size?: number; score: number };
   };
   score: ClipScore;
   /** The video path (decode excluded): process CPU per frame, wall rate, per-frame latency. */
   frame: Percentiles & { cpu_ms_per_frame: number; fps: number };
+  /**
+   * The heads' inference in the video path (the emotion, gender and heads stages together): wall
+   * and CPU time a frame and a face, and native calls a frame (one a batch of both heads when one
+   * call answers both).
+   */
+  heads: { ms_per_frame: number; cpu_ms_per_frame: number; ms_per_face: number; cpu_ms_per_face: number; calls_per_frame: number };
   /** Decoding the clip, per frame (measured in a pass of its own, where nothing else runs). */
   decode_cpu_ms_per_frame: number;
   detection: { faces_per_frame: number; carried_share: number; full_scan_frames: number; background_scans: number };
@@ -59,6 +67,8 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 const peakRssMb = (): number => Math.round((process.resourceUsage().maxRSS * 1024) / 1e6);
+/** Heads' times are fractions of a millisecond a face: three decimals. */
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function openClip(file: string): { source: VideoSource; total: (max: number) => number } {
@@ -67,7 +77,7 @@ function openClip(file: string): { source: VideoSource; total: (max: number) => 
 }
 
 /** The video path as configured (pipeline.stream(), as the CLI's `video` and the node run it), timed. */
-async function videoPass(options: ClipBenchOptions): Promise<{ reported: ReportedFace[][]; report: Omit<ClipBenchReport, 'setup' | 'score' | 'decode_cpu_ms_per_frame'>; fps: number; size: string; detector: string; inference: string }> {
+async function videoPass(options: ClipBenchOptions): Promise<{ reported: ReportedFace[][]; report: Omit<ClipBenchReport, 'setup' | 'score' | 'decode_cpu_ms_per_frame'>; fps: number; size: string; detector: string; inference: string; models: Record<string, string> }> {
   const pipeline = await FacePipeline.create(options.config, { log: options.log, uses: ['video'] });
   // Start-up is not a frame's cost: the first frame through a stream of its own warms the networks
   // (their first call allocates) before timing starts.
@@ -89,6 +99,8 @@ async function videoPass(options: ClipBenchOptions): Promise<{ reported: Reporte
   let full = 0;
   let scans = 0;
   let size = '';
+  const heads = { ms: 0, cpu: 0 };
+  const callsStart = pipeline.engine.calls;
   const cpuStart = cpuMs();
   const wallStart = performance.now();
   try {
@@ -104,6 +116,9 @@ async function videoPass(options: ClipBenchOptions): Promise<{ reported: Reporte
       carried += result.faces.filter((f) => f.carried).length;
       if (result.detection === 'full') full++;
       if (result.backgroundScan) scans++;
+      const t = result.timings;
+      heads.ms += t.emotionMs + t.genderMs + t.headsMs;
+      heads.cpu += t.cpuMs.emotion + t.cpuMs.gender + t.cpuMs.heads;
       result.prepared.release();
       frame.release();
       options.progress?.('video', reported.length, frames);
@@ -118,9 +133,11 @@ async function videoPass(options: ClipBenchOptions): Promise<{ reported: Reporte
       size,
       detector: pipeline.videoDetector.name,
       inference: pipeline.inferenceName,
+      models: Object.fromEntries(Object.entries(pipeline.heads).map(([task, head]) => [task, head.manifest.id])),
       report: {
         // Decode is included here and taken out by the caller (it is measured in a pass of its own).
         frame: { ...percentiles(latencies), cpu_ms_per_frame: cpu / n, fps: round2((reported.length / wall) * 1000) },
+        heads: { ms_per_frame: round3(heads.ms / n), cpu_ms_per_frame: round3(heads.cpu / n), ms_per_face: round3(heads.ms / Math.max(1, faces)), cpu_ms_per_face: round3(heads.cpu / Math.max(1, faces)), calls_per_frame: round3((pipeline.engine.calls - callsStart) / n) },
         detection: { faces_per_frame: round2(faces / n), carried_share: round2(carried / Math.max(1, faces)), full_scan_frames: full, background_scans: scans },
         memory: { peak_rss_mb: peakRssMb() },
       },
@@ -207,10 +224,12 @@ export async function runClipBench(options: ClipBenchOptions): Promise<ClipBench
       fps: round2(video.fps),
       detector: video.detector,
       inference: video.inference,
+      models: video.models,
       reference: { detector: options.reference, ...(options.reference === 'yunet' ? { input_size: options.referenceSize ?? options.config['yunet.input_size'] } : {}), score: 0.8 },
     },
     score,
     frame: { ...video.report.frame, cpu_ms_per_frame: round2(Math.max(0, video.report.frame.cpu_ms_per_frame - decode)) },
+    heads: video.report.heads,
     decode_cpu_ms_per_frame: round2(decode),
     detection: video.report.detection,
     memory: video.report.memory,

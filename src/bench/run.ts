@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FacePipeline, type FrameResult } from '../pipeline/pipeline.js';
 import { STAGES } from '../pipeline/timing.js';
+import type { ClassifierHead } from '../models/classifier.js';
 import { resultToMessage } from '../messages/face_classification.js';
 import { timeExplanations } from '../explain/timing.js';
 import { CAMERA_NOISE, CAMERA_PAN, Scene, loadFacePatches, movingFaces, photoBackground, type FacePatch } from './scene.js';
@@ -261,7 +262,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 /** Both heads together, per face, at batch 1 and 8 (median of 50 runs after a warm-up). */
 function timeHeads(pipeline: FacePipeline): BenchReport['heads'] {
   const perFace = (batch: number): number => {
-    const inputs = Object.fromEntries(Object.entries(pipeline.heads).map(([task, head]) => [task, Array.from({ length: batch }, () => new Float32Array(head.inputHeight * head.inputWidth).fill(0.1))]));
+    // Heads of one dual model get one list, as the pipeline gives them (one pass answers both).
+    const byModel = new Map<ClassifierHead['model'], Float32Array[]>();
+    const facesFor = (head: ClassifierHead): Float32Array[] => {
+      let faces = byModel.get(head.model);
+      if (!faces) byModel.set(head.model, (faces = Array.from({ length: batch }, () => new Float32Array(head.inputHeight * head.inputWidth).fill(0.1))));
+      return faces;
+    };
+    const inputs = Object.fromEntries(Object.entries(pipeline.heads).map(([task, head]) => [task, facesFor(head)]));
     // Through the pipeline's inference engine, as frames go (one call for both heads when it combines them).
     const once = (): void => {
       pipeline.engine.classify(inputs);

@@ -41,7 +41,7 @@ export const SCHEMA = {
   'emotion.offsets': doubles({ default: [20, 40], length: 2, min: 0, max: 10000, runtime: true, description: 'margin (x, y) added on each side of the face box before the emotion crop; pixels, or fractions of the box with crop.offset_unit=fraction (paper video demo: 20, 40)' }),
   'gender.enabled': bool({ default: true, runtime: true, description: 'run the gender head' }),
   'gender.model': string({ default: 'gender_mini_XCEPTION.21-0.95', description: 'gender model id (models/*.json) or path to a Keras HDF5 file' }),
-  'gender.offsets': doubles({ default: [30, 60], length: 2, min: 0, max: 10000, runtime: true, description: 'margin (x, y) added on each side of the face box before the gender crop (paper video demo: 30, 60)' }),
+  'gender.offsets': doubles({ default: [30, 60], length: 2, min: 0, max: 10000, runtime: true, description: 'margin (x, y) added on each side of the face box before the gender crop (paper video demo: 30, 60); unused when both heads name one dual model, which reads the emotion crop' }),
   'crop.offset_unit': string({ default: 'pixels', choices: ['pixels', 'fraction'], runtime: true, description: 'unit of emotion.offsets and gender.offsets' }),
 
   // On real footage the Haar cascade misses turned, tilted and small faces that YuNet finds (docs/video.md):

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../models/network.js';
+import type { ForwardResult, Network } from '../models/network.js';
 import { explanationOps } from './guided.js';
 import { selectTargets, type SelectedTargets, type TargetChooser } from './target.js';
-import type { GradientRule } from './types.js';
+import { ExplanationError, type GradientRule } from './types.js';
 
 export interface FaceMaps {
   /** One height*width map per face. */
@@ -25,6 +25,15 @@ export function splitMaps(values: Float32Array, shape: readonly number[]): Float
 }
 
 /**
+ * The logits of a network's only output. An explanation is of one head's score: a dual model's head
+ * explains through its own one-output view (Network.select), so the gradient is of that head alone.
+ */
+export function headLogits(network: Network, result: ForwardResult): tf.Tensor2D {
+  if (result.outputs.length !== 1) throw new ExplanationError(`explanations need a network of one output; this one has ${network.outputNames.join(', ')}: explain one head (Network.select)`);
+  return result.outputs[0]!.logits;
+}
+
+/**
  * Gradient of each face's target pre-softmax score with respect to its (scaled) input, with the
  * ReLU rule `rule`: guided backpropagation, or the true gradient with 'plain'. One forward and one
  * backward pass for the whole batch; targets are chosen from the same forward pass's logits.
@@ -35,7 +44,7 @@ export function inputGradients(network: Network, batch: tf.Tensor4D, rule: Gradi
   let selected: SelectedTargets | undefined;
   const values = tf.tidy(() => {
     const targetScore = (x: tf.Tensor): tf.Scalar => {
-      const { logits } = network.forward(x as tf.Tensor4D, { ops });
+      const logits = headLogits(network, network.forward(x as tf.Tensor4D, { ops }));
       const classes = logits.shape[1];
       selected = selectTargets(logits.dataSync() as Float32Array, faces, classes, choose);
       return tf.sum(tf.mul(logits, tf.tensor2d(selected.mask, [faces, classes])));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerSpec } from '../models/keras/layers.js';
 import { Network } from '../models/network.js';
-import { splitMaps, type FaceMaps } from './gbp.js';
+import { headLogits, splitMaps, type FaceMaps } from './gbp.js';
 import { explanationOps } from './guided.js';
 import { selectTargets, type TargetChooser } from './target.js';
 import { ExplanationError } from './types.js';
@@ -29,9 +29,9 @@ export function tailNetwork(network: Network, layerName: string, shape: readonly
     needed.add(name);
     layer.inputs.forEach(visit);
   };
-  visit(network.outputName);
+  network.outputNames.forEach(visit);
   const input: LayerSpec = { kind: 'input', name: layerName, inputs: [], shape: shape.slice(1) };
-  const tail = new Network([input, ...network.layers.filter((l) => needed.has(l.name))], layerName, network.outputName);
+  const tail = new Network([input, ...network.layers.filter((l) => needed.has(l.name))], layerName, network.outputNames);
   if (!byLayer) tails.set(network, (byLayer = new Map()));
   byLayer.set(key, tail);
   return tail;
@@ -49,14 +49,16 @@ export function gradCam(network: Network, batch: tf.Tensor4D, choose: TargetChoo
   let selection: ReturnType<typeof selectTargets> | undefined;
   const values = tf.tidy(() => {
     // Forward values are right on every backend; only the tail below is differentiated.
-    const { logits, captured } = network.forward(batch, { capture: [layer] });
+    const forward = network.forward(batch, { capture: [layer] });
+    const logits = headLogits(network, forward);
+    const captured = forward.captured;
     const activations = captured.get(layer) as tf.Tensor4D;
     const classes = logits.shape[1];
     const chosen = selectTargets(logits.dataSync() as Float32Array, faces, classes, choose);
     selection = chosen;
     const tail = tailNetwork(network, layer, activations.shape);
     const mask = tf.tensor2d(chosen.mask, [faces, classes]);
-    const targetScore = (a: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tail.forward(a as tf.Tensor4D, { ops: explanationOps('plain') }).logits, mask));
+    const targetScore = (a: tf.Tensor): tf.Scalar => tf.sum(tf.mul(headLogits(tail, tail.forward(a as tf.Tensor4D, { ops: explanationOps('plain') })), mask));
     const grads = tf.grad(targetScore)(activations);
     const alpha = tf.mean(grads, [1, 2], true);
     const cam = tf.relu(tf.sum(tf.mul(activations, alpha), 3, true)) as tf.Tensor4D;

@@ -28,15 +28,25 @@ export interface ForwardOptions {
   capture?: readonly string[];
 }
 
-export interface ForwardResult {
+/** One output layer's answer for a batch. */
+export interface NetworkOutput {
   /** Pre-softmax class scores, [batch, classes]. */
   logits: tf.Tensor2D;
   /** Softmax of the logits, [batch, classes]. */
   probabilities: tf.Tensor2D;
+}
+
+export interface ForwardResult {
+  /** One per output layer, in `outputNames` order; a classifier of one output has one. */
+  outputs: NetworkOutput[];
   captured: Map<string, tf.Tensor>;
 }
 
-/** An imported image classifier: layer specs in topological order, run with TF.js ops. */
+/**
+ * An imported image classifier: layer specs in topological order, run with TF.js ops. It may have
+ * several output layers (the dual-head mini-Xception: one backbone, an emotion and a gender
+ * classifier); one forward pass then computes the shared layers once and answers every output.
+ */
 export class Network {
   /** [height, width, channels] */
   readonly inputShape: [number, number, number];
@@ -47,8 +57,10 @@ export class Network {
   constructor(
     readonly layers: readonly LayerSpec[],
     readonly inputName: string,
-    readonly outputName: string,
+    readonly outputNames: readonly string[],
   ) {
+    if (outputNames.length === 0) throw new Error('a network needs at least one output layer');
+    for (const name of outputNames) if (!layers.some((l) => l.name === name)) throw new Error(`output layer ${name} not found`);
     const input = layers.find((l) => l.name === inputName);
     if (!input || input.kind !== 'input') throw new Error(`input layer ${inputName} not found`);
     const [h, w, c] = input.shape;
@@ -65,27 +77,52 @@ export class Network {
     this.lastConvName = lastConv;
   }
 
+  /**
+   * The same network answering only `outputNames` (in that order), with only the layers they need:
+   * one head of a dual model, for explanations and for a head used alone. It shares this network's
+   * weight tensors, so it is released by disposing this network, never itself.
+   */
+  select(outputNames: readonly string[]): Network {
+    if (outputNames.length === this.outputNames.length && outputNames.every((n, i) => n === this.outputNames[i])) return this;
+    const byName = new Map(this.layers.map((l) => [l.name, l]));
+    const needed = new Set<string>();
+    const visit = (name: string): void => {
+      if (needed.has(name)) return;
+      const layer = byName.get(name);
+      if (!layer) throw new Error(`output layer ${name} not found`);
+      needed.add(name);
+      layer.inputs.forEach(visit);
+    };
+    outputNames.forEach(visit);
+    return new Network(this.layers.filter((l) => needed.has(l.name)), this.inputName, outputNames);
+  }
+
   /** Run the network on a [batch, h, w, c] tensor. Call inside tf.tidy: intermediates are not disposed here. */
   forward(input: tf.Tensor4D, options: ForwardOptions = {}): ForwardResult {
     const ops: NetworkOps = { ...standardOps, ...options.ops };
     const values = new Map<string, tf.Tensor>();
     const captured = new Map<string, tf.Tensor>();
-    let logits: tf.Tensor | undefined;
+    const logits = new Map<string, tf.Tensor>();
     for (const layer of this.layers) {
       const inputs = layer.inputs.map((name) => values.get(name)!);
       const { output, preActivation } = this.evaluate(layer, inputs, input, ops);
       values.set(layer.name, output);
       if (options.capture?.includes(layer.name)) captured.set(layer.name, output);
-      if (layer.name === this.outputName) {
-        if (preActivation) logits = preActivation;
-        else if (layer.kind === 'activation' && layer.activation === 'softmax') logits = inputs[0];
-        else logits = output;
-        break;
+      if (this.outputNames.includes(layer.name)) {
+        if (preActivation) logits.set(layer.name, preActivation);
+        else if (layer.kind === 'activation' && layer.activation === 'softmax') logits.set(layer.name, inputs[0]!);
+        else logits.set(layer.name, output);
+        // Layers after the last output feed nothing that is asked for.
+        if (logits.size === this.outputNames.length) break;
       }
     }
-    if (!logits) throw new Error(`output layer ${this.outputName} was not reached`);
-    const flat = logits.reshape([logits.shape[0]!, -1]) as tf.Tensor2D;
-    return { logits: flat, probabilities: tf.softmax(flat), captured };
+    const outputs = this.outputNames.map((name): NetworkOutput => {
+      const scores = logits.get(name);
+      if (!scores) throw new Error(`output layer ${name} was not reached`);
+      const flat = scores.reshape([scores.shape[0]!, -1]) as tf.Tensor2D;
+      return { logits: flat, probabilities: tf.softmax(flat) };
+    });
+    return { outputs, captured };
   }
 
   private evaluate(

@@ -1,4 +1,4 @@
-import { ClassifierHead, headLoadOptions, type Classification, type HeadTask } from '../models/classifier.js';
+import { headLoadOptions, loadHeads, type Classification, type ClassifierHead, type HeadTask } from '../models/classifier.js';
 import type { Config } from '../config/schema.js';
 import { checkConfig } from '../config/validate.js';
 import { checkModelsDirectory } from '../config/check_paths.js';
@@ -19,7 +19,7 @@ import { StageClock, roundTimings } from './timing.js';
 import { FaceStream } from './stream.js';
 import type { FaceResult, FrameResult } from './results.js';
 import { createHeadsEngine } from '../models/inference/create.js';
-import type { HeadInputs, HeadsEngine } from '../models/inference/engine.js';
+import { sharedModel, type HeadInputs, type HeadsEngine } from '../models/inference/engine.js';
 
 export type { ColorOrder };
 export { roundTimings, type StageTimings } from './timing.js';
@@ -177,13 +177,13 @@ export class FacePipeline {
       disposeDetectors();
       throw error;
     }
-    const heads: Partial<Record<HeadTask, ClassifierHead>> = {};
+    let heads: Partial<Record<HeadTask, ClassifierHead>> = {};
     let engine: HeadsEngine;
     try {
-      // Only the enabled heads: a disabled head's model is not needed (see configRefusal).
-      for (const task of ['emotion', 'gender'] as const) {
-        if (config[`${task}.enabled`]) heads[task] = await ClassifierHead.load(task, config[`${task}.model`], load);
-      }
+      // Only the enabled heads: a disabled head's model is not needed (see configRefusal). Both
+      // naming one dual model load it once (one network for both).
+      const specs = Object.fromEntries((['emotion', 'gender'] as const).filter((task) => config[`${task}.enabled`]).map((task) => [task, config[`${task}.model`]]));
+      heads = await loadHeads(specs, load);
       engine = createHeadsEngine(heads, config, log);
     } catch (error) {
       heads.emotion?.dispose();
@@ -213,13 +213,27 @@ export class FacePipeline {
     const head = this.heads[task];
     if (!head) return [];
     const headBoxes = detector.headBox ? boxes.map((b) => detector.headBox!(b)) : boxes;
-    return headCrops(gray, headBoxes, head, this.config[`${task}.offsets`], this.config['crop.offset_unit'] as OffsetUnit);
+    return headCrops(gray, headBoxes, head, this.config[`${this.cropOf(task)}.offsets`], this.config['crop.offset_unit'] as OffsetUnit);
+  }
+
+  /**
+   * Whose offsets `task`'s crop takes. Both heads of one dual model read ONE crop, the emotion
+   * head's (emotion.offsets; gender.offsets is then unused): one network pass takes one input, and
+   * that is what saves the second pass. Separate models each take their own.
+   */
+  private cropOf(task: HeadTask): HeadTask {
+    return this.sharedNetwork ? 'emotion' : task;
+  }
+
+  /** Both heads are one dual model's: one network, one crop, one pass a face for both. */
+  get sharedNetwork(): boolean {
+    return sharedModel(this.heads) !== undefined;
   }
 
   /**
    * Both heads' raw answers for the given face boxes: the enabled heads' batches go to the engine in
-   * one call when it combines heads (onnxruntime; timed as the `heads` stage), else in one call per
-   * head (the `emotion` and `gender` stages).
+   * one call when it combines heads (onnxruntime, or both heads of one dual model; timed as the
+   * `heads` stage), else in one call per head (the `emotion` and `gender` stages).
    */
   classify(gray: Mat, boxes: readonly Box[], clock: StageClock, detector: FaceDetector = this.detector): Partial<Record<HeadTask, Classification[]>> {
     this.checkAlive();
@@ -227,7 +241,10 @@ export class FacePipeline {
     const inputs: HeadInputs = {};
     clock.skip();
     for (const task of ['emotion', 'gender'] as const) {
-      if (this.heads[task] && this.config[`${task}.enabled`]) inputs[task] = this.crops(gray, boxes, task, detector).map((crop) => crop.input);
+      if (!this.heads[task] || !this.config[`${task}.enabled`]) continue;
+      // A dual model's heads get the very same inputs (one crop each face), which the engine answers in one pass.
+      const same = this.sharedNetwork && task === 'gender' ? inputs.emotion : undefined;
+      inputs[task] = same ?? this.crops(gray, boxes, task, detector).map((crop) => crop.input);
     }
     clock.lap('crop');
     if (this.engine.combined) {

@@ -68,7 +68,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Target pre-softmax scores of a batch of faces, with the standard forward pass. */
 function targetScores(head: ClassifierHead, faces: Float32Array[], targets: number[]): number[] {
-  const logits = tf.tidy(() => head.network.forward(head.toBatch(faces)).logits.dataSync() as Float32Array);
+  const logits = tf.tidy(() => head.network.forward(head.toBatch(faces)).outputs[0]!.logits.dataSync() as Float32Array);
   const classes = head.labels.length;
   return targets.map((t, i) => logits[i * classes + t]!);
 }
@@ -234,7 +234,7 @@ test('plain rule = true gradient: finite differences agree where no ReLU or max-
       if (pending.length === 0) break;
       const { batch, steps } = perturbed(face, pending, h);
       const calls: Recorded[] = [];
-      const logits = tf.tidy(() => head.network.forward(head.toBatch(batch), { ops: recordingOps(calls) }).logits.dataSync() as Float32Array);
+      const logits = tf.tidy(() => head.network.forward(head.toBatch(batch), { ops: recordingOps(calls) }).outputs[0]!.logits.dataSync() as Float32Array);
       pending = pending.filter((p, j) => {
         if (switched(calls, batch.length, 1 + 2 * j) || switched(calls, batch.length, 2 + 2 * j)) return true;
         const fd = (logits[(1 + 2 * j) * classes + target]! - logits[(2 + 2 * j) * classes + target]!) / steps[j]!;
@@ -253,7 +253,7 @@ test('plain rule = true gradient: finite differences agree where no ReLU or max-
       head.network.forward(head.toBatch([face]), { ops: recordingOps(base) });
     });
     const { batch, steps } = perturbed(face, [...chosen], 0.1);
-    const logits = tf.tidy(() => head.network.forward(head.toBatch(batch), { ops: frozenOps(base) }).logits.dataSync() as Float32Array);
+    const logits = tf.tidy(() => head.network.forward(head.toBatch(batch), { ops: frozenOps(base) }).outputs[0]!.logits.dataSync() as Float32Array);
     [...chosen].forEach((p, j) => {
       const fd = (logits[(1 + 2 * j) * classes + target]! - logits[(2 + 2 * j) * classes + target]!) / steps[j]!;
       worstFrozen = Math.max(worstFrozen, Math.abs(fd - g[p]!) / scale);
@@ -388,7 +388,7 @@ test('targets: a named class is explained for every face; unknown classes fail c
   const surprise = explainFaces(emotion, faces, { target: 'surprise' });
   assert.ok(surprise.every((e) => e.targetLabel === 'surprise' && e.targetIndex === 5));
   const top = explainFaces(emotion, faces);
-  const scores = tf.tidy(() => emotion.network.forward(emotion.toBatch(faces)).logits.arraySync() as number[][]);
+  const scores = tf.tidy(() => emotion.network.forward(emotion.toBatch(faces)).outputs[0]!.logits.arraySync() as number[][]);
   top.forEach((e, i) => assert.equal(e.score, Math.max(...scores[i]!)));
   assert.throws(() => explainFaces(emotion, faces, { target: 'bored' }), ExplanationError);
   assert.throws(() => explainFaces(gender, faces, { target: 7 }), /not one of this model's classes/);

@@ -232,7 +232,7 @@ ortTest('every layer kind the importer knows exports faithfully: a random 3-chan
     { kind: 'identity', name: 'dropout', inputs: ['flat'] },
     { kind: 'dense', name: 'dense', inputs: ['dropout'], kernel: r([54, 5], 13, 0, 0.02) as tf.Tensor2D, bias: r([5], 14) as tf.Tensor1D, activation: 'softmax' },
   ];
-  const network = new Network(layers, 'in', 'dense');
+  const network = new Network(layers, 'in', ['dense']);
   const { ort, binding } = runtime as Exclude<typeof runtime, Error>;
   const session = new binding.binding.InferenceSession();
   try {
@@ -240,7 +240,7 @@ ortTest('every layer kind the importer knows exports faithfully: a random 3-chan
     session.loadModel(model.buffer, model.byteOffset, model.byteLength, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
     const input = Float32Array.from({ length: 2 * 9 * 9 * 3 }, (_, i) => Math.sin(i * 0.71));
     const onnx = session.run({ x: new ort.Tensor('float32', input, [2, 9, 9, 3]) }, { x_probabilities: null }, {})['x_probabilities']!.data as Float32Array;
-    const expected = tf.tidy(() => network.forward(tf.tensor4d(input, [2, 9, 9, 3])).probabilities.dataSync());
+    const expected = tf.tidy(() => network.forward(tf.tensor4d(input, [2, 9, 9, 3])).outputs[0]!.probabilities.dataSync());
     assert.equal(onnx.length, expected.length);
     let worst = 0;
     expected.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - onnx[i]!))));
@@ -269,7 +269,7 @@ function tinyNetwork(rest: (conv: string) => LayerSpec[]): Network {
     { kind: 'conv2d', name: 'conv2d_1', inputs: ['input_1'], kernel: tf.randomNormal([3, 3, 1, 2], 0, 1, 'float32', 7) as tf.Tensor4D, strides: [1, 1], padding: 'same', activation: 'linear' },
     ...rest('conv2d_1'),
   ];
-  return new Network(layers, 'input_1', layers[layers.length - 1]!.name);
+  return new Network(layers, 'input_1', [layers[layers.length - 1]!.name]);
 }
 
 test('a layer the exporter cannot translate faithfully fails export with an error naming the layer', async () => {

@@ -51,6 +51,7 @@ function clipSummary(r: ClipBenchReport): string[] {
     `${s.clip} ${s.size}, ${s.frames} frames; ${s.detector}, ${s.inference}; reference ${s.reference.detector}${s.reference.input_size ? ` ${s.reference.input_size}` : ''} on every frame; ${s.machine.cpus} cpus, load ${s.machine.load_avg_1m}`,
     `recall ${sc.recall} of ${sc.reference_faces} faces (${sc.counted_face_frames} face-frames), precision ${sc.precision}, id switches ${sc.id_switches} (${sc.id_switches_per_face} a face), tracks a face ${sc.tracks_per_face}`,
     `cpu ${r.frame.cpu_ms_per_frame} ms/frame (decode ${r.decode_cpu_ms_per_frame} more), ${r.frame.fps} fps; latency p50 ${r.frame.p50_ms} ms, p99 ${r.frame.p99_ms}; carried ${r.detection.carried_share} of faces; peak rss ${r.memory.peak_rss_mb} MB`,
+    `heads (${Object.entries(s.models).map(([task, id]) => `${task} ${id}`).join(', ')}): ${r.heads.ms_per_frame} ms/frame (cpu ${r.heads.cpu_ms_per_frame}), ${r.heads.ms_per_face} ms/face (cpu ${r.heads.cpu_ms_per_face}), ${r.heads.calls_per_frame} calls/frame`,
   ];
 }
 

@@ -2,9 +2,9 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { MODEL_OPTIONS, PIPELINE_HELP, configFromFlags, expandImageInputs, imageOptions } from '../common.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
-import { ClassifierHead, headLoadOptions, type HeadTask } from '../../models/classifier.js';
+import { headLoadOptions, loadHeads, type HeadTask } from '../../models/classifier.js';
 import { createHeadsEngine } from '../../models/inference/create.js';
-import { headsOf, type Heads, type HeadsEngine } from '../../models/inference/engine.js';
+import { headsOf, sharedModel, type Heads, type HeadsEngine } from '../../models/inference/engine.js';
 import { classificationJson } from './results.js';
 import { readGray } from '../../vision/image.js';
 import { faceInput } from '../../vision/preprocess.js';
@@ -25,10 +25,10 @@ export const classifyCommand: Command = {
     if (files.length === 0) return 1;
     await initBackend(config['backend'] as BackendChoice, context.log);
     const options = headLoadOptions(config, context.log);
-    const heads: Heads = {};
+    let heads: Heads = {};
     let engine: HeadsEngine | undefined;
     try {
-      for (const task of tasks) heads[task] = await ClassifierHead.load(task, config[`${task}.model`], options);
+      heads = await loadHeads(Object.fromEntries(tasks.map((task) => [task, config[`${task}.model`]])), options);
       // The same engine choice as the pipeline (inference.engine): auto is onnxruntime where installed.
       engine = createHeadsEngine(heads, config, context.log);
       const loaded = headsOf(heads);
@@ -45,6 +45,8 @@ export const classifyCommand: Command = {
           }
         }
         const inputs = Object.fromEntries(loaded.map(([task, head]) => [task, decoded.map((d) => faceInput(d.gray, head.inputHeight, head.inputWidth, head.scaling))]));
+        // Both heads of one dual model: one input list (the same network, size and scaling), one pass a batch for both.
+        if (sharedModel(heads) && inputs['emotion'] && inputs['gender']) inputs['gender'] = inputs['emotion'];
         for (const d of decoded) d.gray.release();
         const answers = engine.classify(inputs);
         decoded.forEach((d, i) => {

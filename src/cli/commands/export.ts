@@ -4,11 +4,12 @@ import { ensureWritableFile } from '../output_paths.js';
 import { UsageError } from '../command.js';
 import { configFromFlags } from '../common.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
-import { ClassifierHead, headLoadOptions, type HeadTask } from '../../models/classifier.js';
+import { headLoadOptions, loadHeads, type HeadTask } from '../../models/classifier.js';
 import { exportOnnx, onnxNames } from '../../models/onnx/export.js';
 import { OnnxRuntimeEngine, loadOnnxRuntime } from '../../models/inference/onnxruntime.js';
 import { TfjsEngine } from '../../models/inference/tfjs.js';
-import type { Heads } from '../../models/inference/engine.js';
+import { sharedModel, type Heads } from '../../models/inference/engine.js';
+import { onnxHeads } from '../../models/inference/onnx_heads.js';
 
 /** Largest score difference between onnxruntime and TF.js on a few synthetic faces, or why it was not checked. */
 function verify(heads: Heads): { maxScoreDifference: number } | { skipped: string } {
@@ -19,6 +20,8 @@ function verify(heads: Heads): { maxScoreDifference: number } | { skipped: strin
     const inputs = Object.fromEntries(
       Object.entries(heads).map(([task, head]) => [task, Array.from({ length: 3 }, (_, k) => Float32Array.from({ length: head.inputHeight * head.inputWidth }, (_, i) => Math.sin(i * 0.37 + k)))]),
     );
+    // A dual model's heads read one input: the same faces, as the pipeline gives them.
+    if (sharedModel(heads) && inputs['gender']) inputs['gender'] = inputs['emotion']!;
     const fast = engine.classify(inputs);
     const reference = new TfjsEngine(heads).classify(inputs);
     let worst = 0;
@@ -37,6 +40,7 @@ export const exportCommand: Command = {
   usage: '--out FILE.onnx [--emotion-model ID|PATH] [--gender-model ID|PATH] [--no-emotion | --no-gender]',
   details:
     'Writes one ONNX model (opset 13) with an input and an output per head: `emotion` [N,1,H,W] -> `emotion_probabilities` [N,classes], `gender` likewise.\n' +
+    'Both heads of one dual model (emotion+gender) share one input, `emotion_gender`, and its backbone is written once.\n' +
     'Inputs are the preprocessed gray faces (x/255, then (x-0.5)*2, for the released models), row-major. Model ids, labels and input sizes are in the metadata.\n' +
     'When onnxruntime-node is installed, the file is checked against TensorFlow.js on synthetic faces. Prints one JSON line.',
   options: {
@@ -70,9 +74,10 @@ export const exportCommand: Command = {
     const tasks = (['emotion', 'gender'] as HeadTask[]).filter((t) => config[`${t}.enabled`]);
     if (tasks.length === 0) throw new UsageError('both heads are left out; nothing to export');
     await initBackend(config['backend'] as BackendChoice, context.log);
-    const heads: Heads = {};
+    let heads: Heads = {};
     try {
-      for (const task of tasks) heads[task] = await ClassifierHead.load(task, config[`${task}.model`], headLoadOptions(config, context.log));
+      heads = await loadHeads(Object.fromEntries(tasks.map((task) => [task, config[`${task}.model`]])), headLoadOptions(config, context.log));
+      const layout = onnxHeads(heads);
       const list = tasks.map((task) => [task, heads[task]!] as const);
       const metadata: Record<string, string> = {};
       for (const [task, head] of list) {
@@ -81,13 +86,13 @@ export const exportCommand: Command = {
         metadata[`${task}.input`] = JSON.stringify([1, head.inputHeight, head.inputWidth]);
         metadata[`${task}.scaling`] = head.scaling;
       }
-      const model = exportOnnx(list.map(([task, head]) => ({ name: task, network: head.network })), { info: { docString: 'face-classification heads (Arriaga et al., arXiv 1710.07557)', metadata } });
+      const model = exportOnnx(layout.graphs, { info: { docString: 'face-classification heads (Arriaga et al., arXiv 1710.07557)', metadata } });
       fs.writeFileSync(out, model);
       context.log.info({ out, bytes: model.byteLength, heads: tasks }, 'onnx model written');
       context.emit({
         out,
         bytes: model.byteLength,
-        heads: Object.fromEntries(list.map(([task, head]) => [task, { model: head.manifest.id, input: onnxNames(task).input, output: onnxNames(task).output, shape: [head.inputHeight, head.inputWidth], labels: head.labels }])),
+        heads: Object.fromEntries(list.map(([task, head]) => [task, { model: head.manifest.id, input: layout.inputOf[task], output: onnxNames(task).output, shape: [head.inputHeight, head.inputWidth], labels: head.labels }])),
         check: verify(heads),
       });
     } finally {

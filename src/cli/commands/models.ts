@@ -25,6 +25,8 @@ export const modelsCommand: Command = {
     for (const manifest of listManifests()) {
       if (await context.shouldStop()) break;
       const line: Record<string, unknown> = { id: manifest.id, task: manifest.task, default: manifest.default ?? false, selected: selected.has(manifest.id), architecture: manifest.architecture, input: manifest.inputShape, labels: manifest.labels };
+      // A dual model (task emotion+gender): each head's classes, and the setting that can name it.
+      if (manifest.heads) line['heads'] = manifest.heads.map((h) => ({ task: h.task, output: h.output, labels: h.labels, setting: `${h.task}.model` }));
       try {
         const resolved = await resolveModel(manifest.id, { directory: config['models.directory'] || undefined, download: values['fetch'] === true, log: context.log });
         line['path'] = resolved.path;

@@ -1,4 +1,4 @@
-import type { Classification, ClassifierHead, HeadTask } from '../classifier.js';
+import type { Classification, ClassifierHead, HeadTask, LoadedModel } from '../classifier.js';
 
 /**
  * What runs the classifier heads' forward pass. Every engine takes the same preprocessed faces and
@@ -21,9 +21,12 @@ export interface HeadsEngine {
   readonly label: string;
   /** What logs and diagnostics show: runtime version, threads, provider... */
   readonly details: Readonly<Record<string, string | number | boolean>>;
-  /** True when one call runs every head asked (so per-head times cannot be told apart). */
+  /**
+   * True when one call runs every head asked (so per-head times cannot be told apart): onnxruntime
+   * always, TF.js when both heads are one dual model's.
+   */
   readonly combined: boolean;
-  /** Native inference calls so far (one per batch, or per batch of both heads when combined). */
+  /** Native inference calls so far (one per batch, or per batch of both heads when combined or one network answers both). */
   readonly calls: number;
   /**
    * Classify the faces of each head given; heads left out (or with no faces) are not run. Faces are
@@ -60,4 +63,20 @@ export function checkTasks(inputs: HeadInputs, heads: Heads, engine: EngineName)
   for (const task of Object.keys(inputs) as HeadTask[]) {
     if (!heads[task] && (inputs[task]?.length ?? 0) > 0) throw new Error(`${engine} engine: no ${task} head loaded`);
   }
+}
+
+/** The model both heads read when they are one dual model's (loaded once, one network), else undefined. */
+export function sharedModel(heads: Heads): LoadedModel | undefined {
+  const { emotion, gender } = heads;
+  return emotion && gender && emotion.model === gender.model ? emotion.model : undefined;
+}
+
+/**
+ * True when both lists hold the very same face inputs (the pipeline gives a shared network's heads
+ * one list of crops): then one pass of the shared network answers both. Equal values in other
+ * arrays are not looked for; such faces take one pass per head, which is still right.
+ */
+export function sameFaces(a: readonly Float32Array[] | undefined, b: readonly Float32Array[] | undefined): boolean {
+  if (!a || !b) return false;
+  return a === b || (a.length === b.length && a.every((face, i) => face === b[i]));
 }

@@ -2,14 +2,17 @@ import { createRequire } from 'node:module';
 import { FaceClassificationError, errorMessage } from '../../errors.js';
 import { packFaces, toClassifications, type HeadTask } from '../classifier.js';
 import { exportOnnx, onnxNames } from '../onnx/export.js';
-import { batchesOf, checkTasks, headsOf, type Heads, type HeadInputs, type HeadOutputs, type HeadsEngine } from './engine.js';
+import { batchesOf, checkTasks, headsOf, sameFaces, sharedModel, type Heads, type HeadInputs, type HeadOutputs, type HeadsEngine } from './engine.js';
+import { onnxHeads } from './onnx_heads.js';
 
 /**
  * The heads on onnxruntime-node (an optional dependency; its CPU build installs with
  * ONNXRUNTIME_NODE_INSTALL=skip). At load, every head's imported network is exported to ONE ONNX
  * model in memory (no file is written) with an input and an output per head, so one run answers
  * both heads: two sessions on 2 threads each would spin-wait against each other on a 2-core machine.
- * A head with no faces in a call gets a batch of zero, which onnxruntime runs at no cost.
+ * A head with no faces in a call gets a batch of zero, which onnxruntime runs at no cost. Both heads
+ * of one dual model are one graph with one input and two outputs (onnx_heads.ts): given the same
+ * faces, one run a batch answers both.
  *
  * Runs are synchronous: the package's public InferenceSession.run only defers the same blocking
  * native call with setImmediate (onnxruntime-node/dist/backend.js), so the pipeline's synchronous
@@ -83,6 +86,9 @@ export class OnnxRuntimeEngine implements HeadsEngine {
   private session: NativeSession | undefined;
   private readonly tasks: HeadTask[];
   private readonly fetches: Record<string, null>;
+  /** The graph input each head's faces go to (one for both heads of a dual model). */
+  private readonly inputOf: Partial<Record<HeadTask, string>>;
+  private readonly shared: boolean;
 
   private constructor(
     private readonly heads: Heads,
@@ -96,7 +102,10 @@ export class OnnxRuntimeEngine implements HeadsEngine {
     this.session = session;
     this.tasks = headsOf(heads).map(([task]) => task);
     this.fetches = Object.fromEntries(this.tasks.map((task) => [onnxNames(task).output, null]));
-    this.details = { engine: 'onnxruntime', version, provider: options.provider, threads: options.threads, spinning: options.spinning, heads: this.tasks.join('+') };
+    const layout = onnxHeads(heads);
+    this.inputOf = layout.inputOf;
+    this.shared = sharedModel(heads) !== undefined;
+    this.details = { engine: 'onnxruntime', version, provider: options.provider, threads: options.threads, spinning: options.spinning, heads: this.tasks.join('+'), networks: layout.graphs.length };
     this.label = `onnxruntime-${version}-${options.provider}-${options.threads}t${options.spinning ? '-spin' : ''}`;
   }
 
@@ -107,7 +116,7 @@ export class OnnxRuntimeEngine implements HeadsEngine {
     const list = headsOf(heads);
     if (list.length === 0) throw new Error('onnxruntime engine: no heads to run');
     const model = exportOnnx(
-      list.map(([task, head]) => ({ name: task, network: head.network })),
+      onnxHeads(heads).graphs,
       { info: { docString: 'face-classification heads exported at load time', metadata: Object.fromEntries(list.map(([task, head]) => [`${task}.model`, head.manifest.id])) } },
     );
     const spin = options.spinning ? '1' : '0';
@@ -137,13 +146,23 @@ export class OnnxRuntimeEngine implements HeadsEngine {
     checkTasks(inputs, this.heads, this.name);
     const session = this.session;
     if (!session) throw new Error('onnxruntime engine: used after dispose()');
+    // A dual model's graph has one input for both heads: different faces for each take a run each.
+    if (this.shared && inputs.emotion?.length && inputs.gender?.length && !sameFaces(inputs.emotion, inputs.gender)) {
+      return { ...this.classify({ emotion: inputs.emotion }), ...this.classify({ gender: inputs.gender }) };
+    }
     const outputs: HeadOutputs = {};
     for (const call of batchesOf(inputs, this.heads)) {
-      const feeds: Record<string, OrtTensor> = {};
+      // Each graph input's faces: a shared input is fed once, by a head that has faces in this call.
+      const fed = new Map<string, { task: HeadTask; faces: readonly Float32Array[] }>();
       for (const task of this.tasks) {
-        const head = this.heads[task]!;
+        const input = this.inputOf[task]!;
         const faces = call.find((c) => c.task === task)?.faces ?? [];
-        feeds[onnxNames(task).input] = new this.ort.Tensor('float32', packFaces(faces, head.inputHeight * head.inputWidth, task), [faces.length, 1, head.inputHeight, head.inputWidth]);
+        if (!fed.get(input)?.faces.length) fed.set(input, { task, faces });
+      }
+      const feeds: Record<string, OrtTensor> = {};
+      for (const [input, { task, faces }] of fed) {
+        const head = this.heads[task]!;
+        feeds[input] = new this.ort.Tensor('float32', packFaces(faces, head.inputHeight * head.inputWidth, task), [faces.length, 1, head.inputHeight, head.inputWidth]);
       }
       this.calls++;
       const results = session.run(feeds, this.fetches, {});

@@ -11,11 +11,11 @@ import { parseKerasGraph } from './layers.js';
 export async function importKerasModel(file: string): Promise<Network> {
   const keras = await readKerasHdf5(file);
   const graph = parseKerasGraph(file, keras.modelConfig, keras.weights);
-  const network = new Network(graph.layers, graph.inputName, graph.outputName);
+  const network = new Network(graph.layers, graph.inputName, graph.outputNames);
   try {
     tf.tidy(() => {
       const probe = tf.zeros([1, ...network.inputShape]) as tf.Tensor4D;
-      network.forward(probe).probabilities.dataSync();
+      for (const output of network.forward(probe).outputs) output.probabilities.dataSync();
     });
   } catch (error) {
     network.dispose();

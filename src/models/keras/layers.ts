@@ -204,7 +204,20 @@ function parseLayer(reader: LayerReader, json: KerasLayerJson, weights: WeightAr
 export interface ParsedGraph {
   layers: LayerSpec[];
   inputName: string;
-  outputName: string;
+  /** The model's output layers in the file's order (one, or one per head of a dual model). */
+  outputNames: string[];
+}
+
+/** A functional model's `output_layers` ([[name, node, tensor], ...]) as layer names. */
+function outputLayerNames(file: string, outputs: unknown, known: ReadonlySet<string>): string[] {
+  if (!Array.isArray(outputs) || outputs.length === 0) throw new ModelFileError(file, 'the model has no output layer');
+  return outputs.map((entry: unknown) => {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') throw new ModelFileError(file, `output_layers entry ${JSON.stringify(entry)} is malformed`);
+    const [name, node] = entry as [string, unknown];
+    if (node !== 0 && node !== undefined) throw new ModelFileError(file, `output ${name}: a layer shared between several calls is not supported`);
+    if (!known.has(name)) throw new ModelFileError(file, `output layer ${name} is not a layer of the model`);
+    return name;
+  });
 }
 
 /**
@@ -239,19 +252,16 @@ export function parseKerasGraph(file: string, model: KerasModelJson, weights: Ma
       layers.push(spec);
       specs.push(spec);
     }
+    const inputLayers = layers.filter((l) => l.kind === 'input');
+    if (inputLayers.length !== 1) throw new ModelFileError(file, `the model must have exactly one input, found ${inputLayers.length}`);
+    const outputs = !sequential && !Array.isArray(config) ? config.output_layers : undefined;
+    const outputNames = outputs === undefined ? [layers[layers.length - 1]!.name] : outputLayerNames(file, outputs, new Set(layers.map((l) => l.name)));
+    return { layers, inputName: inputLayers[0]!.name, outputNames };
   } catch (error) {
+    // Nothing is returned: release the weight tensors already made.
     for (const spec of specs) disposeLayer(spec);
     throw error;
   }
-  const inputLayers = layers.filter((l) => l.kind === 'input');
-  if (inputLayers.length !== 1) throw new ModelFileError(file, `the model must have exactly one input, found ${inputLayers.length}`);
-  let outputName = layers[layers.length - 1]!.name;
-  if (!sequential && !Array.isArray(config)) {
-    const outputs = config.output_layers as unknown[][] | undefined;
-    if (outputs && outputs.length !== 1) throw new ModelFileError(file, `the model must have exactly one output, found ${outputs.length}`);
-    if (outputs?.[0] && typeof outputs[0][0] === 'string') outputName = outputs[0][0];
-  }
-  return { layers, inputName: inputLayers[0]!.name, outputName };
 }
 
 export function disposeLayer(layer: LayerSpec): void {

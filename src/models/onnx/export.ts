@@ -6,8 +6,10 @@ import { encodeModel, type OnnxGraph, type OnnxInitializer, type OnnxModelInfo, 
 
 /**
  * Export imported Keras networks (src/models/network.ts) to ONNX, several into one model so that one
- * session.run answers all heads. Each head gets its own input and output and its own prefix for
- * node and weight names; the graphs do not share anything.
+ * session.run answers all heads. Each network gets its own input and its own prefix for node and
+ * weight names; the graphs do not share anything. A network of several outputs (the dual-head
+ * model: one backbone, two classifiers) is exported once, with one graph output per network output,
+ * so one run computes its backbone once for both heads.
  *
  * Layout: the graph computes in NCHW, ONNX's native layout. Its input takes exactly the Float32Array
  * the TF.js path feeds ([batch, height, width, channels], row-major): for one channel (every face
@@ -28,9 +30,14 @@ export class OnnxExportError extends FaceClassificationError {
 }
 
 export interface OnnxHead {
-  /** Names the graph input (`${name}`), the output (`${name}_probabilities`) and the prefix of every node. */
+  /** Names the graph input (`${name}`) and the prefix of every node. */
   name: string;
   network: Network;
+  /**
+   * The graph output of each network output, in the network's order. Default, for a network of
+   * one output: `${name}_probabilities` (onnxNames); a network of several must name them.
+   */
+  outputs?: readonly string[];
 }
 
 /** Graph input and output names of a head exported under `name`. */
@@ -134,7 +141,7 @@ function foldableBatchNorms(network: Network): Map<string, BatchNormLayer> {
     if (layer.kind !== 'batchNorm') continue;
     const source = byName.get(layer.inputs[0]!);
     if (!source || (source.kind !== 'conv2d' && source.kind !== 'separableConv2d' && source.kind !== 'depthwiseConv2d')) continue;
-    if (source.activation !== 'linear' || consumers.get(source.name) !== 1 || source.name === network.outputName) continue;
+    if (source.activation !== 'linear' || consumers.get(source.name) !== 1 || network.outputNames.includes(source.name)) continue;
     folds.set(source.name, layer);
   }
   return folds;
@@ -158,35 +165,42 @@ class HeadExporter {
     return `${this.head.name}/${layer}${suffix}`;
   }
 
-  run(): { input: OnnxValueInfo; output: OnnxValueInfo } {
+  run(): { input: OnnxValueInfo; outputs: OnnxValueInfo[] } {
     const { network, name } = this.head;
-    const names = onnxNames(name);
+    const outputNames = this.head.outputs ?? (network.outputNames.length === 1 ? [onnxNames(name).output] : []);
+    if (outputNames.length !== network.outputNames.length) {
+      throw new OnnxExportError(network.outputNames.join('+'), `the network has ${network.outputNames.length} outputs; name ${outputNames.length === 0 ? 'their graph outputs (OnnxHead.outputs)' : `one graph output each, not ${outputNames.length}`}`);
+    }
     const [h, w, c] = network.inputShape;
     const batch = `${name}_batch`;
-    const input: OnnxValueInfo = { name: names.input, dims: c === 1 ? [batch, 1, h, w] : [batch, h, w, c] };
-    let logits: Value | undefined;
+    const input: OnnxValueInfo = { name, dims: c === 1 ? [batch, 1, h, w] : [batch, h, w, c] };
+    const logits = new Map<string, Value>();
     for (const layer of network.layers) {
       const inputs = layer.inputs.map((n) => this.values.get(n)!);
       if (layer.kind === 'input') {
-        const nchw = c === 1 ? names.input : this.g.node('Transpose', [names.input], this.id(layer.name), { perm: [0, 3, 1, 2] });
+        const nchw = c === 1 ? name : this.g.node('Transpose', [name], this.id(layer.name), { perm: [0, 3, 1, 2] });
         this.values.set(layer.name, { name: nchw, shape: { rank: 4, c, h, w } });
         continue;
       }
       const { output, preActivation } = this.layer(layer, inputs);
       this.values.set(layer.name, output);
-      if (layer.name === network.outputName) {
-        // As Network.forward: the scores before a final softmax are the logits; softmax is applied once, here.
-        if (preActivation) logits = preActivation;
-        else if (layer.kind === 'activation' && layer.activation === 'softmax') logits = inputs[0];
-        else logits = output;
-        break;
+      if (network.outputNames.includes(layer.name)) {
+        // As Network.forward: the scores before a final softmax are the logits; softmax is applied once, below.
+        if (preActivation) logits.set(layer.name, preActivation);
+        else if (layer.kind === 'activation' && layer.activation === 'softmax') logits.set(layer.name, inputs[0]!);
+        else logits.set(layer.name, output);
+        if (logits.size === network.outputNames.length) break;
       }
     }
-    if (!logits) throw new OnnxExportError(network.outputName, 'the output layer was not reached');
-    const flat = this.flatten(logits, this.id(network.outputName, '/logits'));
-    const features = flat.shape.rank === 2 ? flat.shape.features : 0;
-    this.g.nodes.push({ op: 'Softmax', inputs: [flat.name], outputs: [names.output], name: this.id('softmax'), attributes: { axis: 1 } });
-    return { input, output: { name: names.output, dims: [batch, features] } };
+    const outputs = network.outputNames.map((layerName, i): OnnxValueInfo => {
+      const scores = logits.get(layerName);
+      if (!scores) throw new OnnxExportError(layerName, 'the output layer was not reached');
+      const flat = this.flatten(scores, this.id(layerName, '/logits'));
+      const features = flat.shape.rank === 2 ? flat.shape.features : 0;
+      this.g.nodes.push({ op: 'Softmax', inputs: [flat.name], outputs: [outputNames[i]!], name: this.id(layerName, '/softmax'), attributes: { axis: 1 } });
+      return { name: outputNames[i]!, dims: [batch, features] };
+    });
+    return { input, outputs };
   }
 
   /** [N, C, H, W] -> [N, C*H*W] in TF's NHWC order (a Transpose first when both C and H*W exceed 1). */
@@ -325,14 +339,16 @@ export function buildOnnxGraph(heads: readonly OnnxHead[]): OnnxGraph {
   const inputs: OnnxValueInfo[] = [];
   const outputs: OnnxValueInfo[] = [];
   for (const head of heads) {
-    const { input, output } = new HeadExporter(g, head).run();
-    inputs.push(input);
-    outputs.push(output);
+    const exported = new HeadExporter(g, head).run();
+    inputs.push(exported.input);
+    outputs.push(...exported.outputs);
   }
+  const outputNames = new Set(outputs.map((o) => o.name));
+  if (outputNames.size !== outputs.length) throw new Error(`ONNX export: graph output names must differ (${outputs.map((o) => o.name).join(', ')})`);
   return { name: heads.map((h) => h.name).join('+'), nodes: g.nodes, initializers: g.initializers, inputs, outputs };
 }
 
-/** Serialise heads to an ONNX model (opset 13): one input `${name}` and one output `${name}_probabilities` per head. */
+/** Serialise heads to an ONNX model (opset 13): one input `${name}` per head, and one output per network output (`${name}_probabilities` for one). */
 export function exportOnnx(heads: readonly OnnxHead[], options: ExportOptions = {}): Uint8Array {
   const graph = buildOnnxGraph(heads);
   return encodeModel(graph, { producerName: 'face-classification', producerVersion: '1', ...options.info });
