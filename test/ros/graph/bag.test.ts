@@ -14,7 +14,7 @@ import { cv } from '../../../src/vision/opencv.js';
 import { readColor } from '../../../src/vision/image.js';
 import { matToImageMessage } from '../../../src/messages/face_classification.js';
 import type { Rclnodejs } from '../../../src/ros/runtime/rclnodejs_api.js';
-import { TestClient, announceSkip, astronautPng, rosAvailability, ros2, sleep, startProcess, uniqueStamp, type NodeProcess, type StampedMsg } from '../../helpers/ros_harness.js';
+import { TestClient, announceSkip, astronautPng, rosAvailability, ros2Async, sleep, startProcess, uniqueStamp, waitFor, type NodeProcess, type StampedMsg } from '../../helpers/ros_harness.js';
 import { runCli } from '../../helpers/run_cli.js';
 import { scratchDir } from '../../helpers/common.js';
 
@@ -66,8 +66,10 @@ describe('ROS 2 bags: record, face-classification bag, play', { skip: skip || un
     const jpeg = client.publisher('sensor_msgs/msg/CompressedImage', JPEG);
     const jpegBytes = new Uint8Array(cv.imencode('.jpg', bgr, [cv.IMWRITE_JPEG_QUALITY, 90]));
     const recorders: NodeProcess[] = ['mcap', 'sqlite3'].map((storage) => startProcess('ros2', ['bag', 'record', '-s', storage, '-o', path.join(dir, `rec_${storage}`), RAW, JPEG]));
-    // The recorders subscribe once they discover the publishers.
-    await sleep(4000);
+    // The recorders subscribe once they discover the publishers: under load that takes seconds.
+    const subscribed = await waitFor(() => raw.subscriptionCount >= 2 && jpeg.subscriptionCount >= 2, 30_000);
+    assert.ok(subscribed, `both recorders subscribed to both topics\n${recorders.map((r) => r.output()).join('\n')}`);
+    await sleep(500);
     const published = new Set<string>();
     for (let i = 0; i < 30; i++) {
       const header = { stamp: uniqueStamp(), frame_id: 'camera' };
@@ -108,9 +110,10 @@ describe('ROS 2 bags: record, face-classification bag, play', { skip: skip || un
         const { QoS } = rcl!;
         const qos = new QoS(QoS.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST, 100, QoS.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE, QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE);
         for (const [, topic, type] of topics) listen.subscribe(type, topic, qos);
-        const play = ros2(['bag', 'play', '-s', 'mcap', '--delay', '3', out], 180_000);
+        // Played without blocking this process, so its subscriptions take messages as they come.
+        const play = await ros2Async(['bag', 'play', '-s', 'mcap', '--delay', '3', out], 180_000);
         assert.equal(play.status, 0, play.out);
-        await sleep(1500);
+        await waitFor(() => topics.every(([camera, topic]) => listen.messages(topic).length >= recorded.get(camera)!.size), 20_000);
         for (const [camera, topic] of topics) {
           const got = listen.messages(topic).map(stampKey);
           assert.equal(got.length, recorded.get(camera)!.size, `${storage}: ${topic} played back, one message per recorded frame`);
