@@ -22,6 +22,13 @@ export type ScanExtent = 'frame' | 'window';
 /** Finds faces in one 8-bit image. Detectors read their tunable settings from the config at each call. */
 export interface FaceDetector {
   readonly name: 'haar' | 'yunet';
+  /** Whether `detect` reads the colour image (YuNet): a frame's BGR form is made only for such a detector. */
+  readonly needsColour: boolean;
+  /**
+   * Whether whole-frame `detectAsync` calls may overlap one another (Haar: a pool of classifiers).
+   * Where not (YuNet: one pool network, a stream's), a photo's scan runs on the calling thread.
+   */
+  readonly overlappingScans: boolean;
   /** `gray` is the 8-bit gray image; `bgr` is the colour image when there is one (YuNet needs colour). */
   detect(gray: Mat, bgr: Mat | undefined, config: Config, limits: DetectionLimits, extent?: ScanExtent): Detection[];
   /**

@@ -26,6 +26,9 @@ export function resolveCascade(nameOrPath: string): string {
 /** The paper's detector: OpenCV's Haar cascade, detectMultiScale(gray, 1.3, 5) by default. */
 export class HaarDetector implements FaceDetector {
   readonly name = 'haar' as const;
+  readonly needsColour = false;
+  /** Each scan on the pool takes a classifier of its own (see `pools`). */
+  readonly overlappingScans = true;
   readonly searchesRegions = true;
   readonly searchesChangedRegions = true;
   /**

@@ -85,6 +85,9 @@ function nms(candidates: Candidate[], threshold: number, topK: number): Candidat
 
 export class YuNetDetector implements FaceDetector {
   readonly name = 'yunet' as const;
+  readonly needsColour = true;
+  /** The pool's whole-frame scans share one network (see `nets`). */
+  readonly overlappingScans = false;
   /** Re-detection in a small window costs a few percent of a whole-frame scan (WINDOW_INPUT). */
   readonly searchesRegions = true;
   /** A scan's cost is set by the network's input size, not by the area searched: scans cover the whole frame. */

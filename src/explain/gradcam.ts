@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerSpec } from '../models/keras/layers.js';
 import { Network } from '../models/network.js';
+import { layersNeeded } from '../models/layer_graph.js';
 import { headLogits, splitMaps, type FaceMaps } from './gbp.js';
 import { explanationOps } from './guided.js';
 import { selectTargets, type TargetChooser } from './target.js';
@@ -21,15 +22,12 @@ export function tailNetwork(network: Network, layerName: string, shape: readonly
   const cached = byLayer?.get(key);
   if (cached) return cached;
   const byName = new Map(network.layers.map((l) => [l.name, l]));
-  const needed = new Set<string>();
-  const visit = (name: string): void => {
-    if (name === layerName || needed.has(name)) return;
-    const layer = byName.get(name)!;
-    if (layer.kind === 'input') throw new ExplanationError(`Grad-CAM: the output depends on the input by a path around layer ${layerName}; choose a layer every path passes`);
-    needed.add(name);
-    layer.inputs.forEach(visit);
+  const inputsOf = (name: string): readonly string[] | undefined => {
+    const layer = byName.get(name);
+    if (layer?.kind === 'input') throw new ExplanationError(`Grad-CAM: the output depends on the input by a path around layer ${layerName}; choose a layer every path passes`);
+    return layer?.inputs;
   };
-  network.outputNames.forEach(visit);
+  const needed = layersNeeded(network.outputNames, inputsOf, (name) => name === layerName);
   const input: LayerSpec = { kind: 'input', name: layerName, inputs: [], shape: shape.slice(1) };
   const tail = new Network([input, ...network.layers.filter((l) => needed.has(l.name))], layerName, network.outputNames);
   if (!byLayer) tails.set(network, (byLayer = new Map()));

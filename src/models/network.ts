@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Activation, LayerSpec, Padding } from './keras/layers.js';
 import { disposeLayer } from './keras/layers.js';
+import { layersNeeded } from './layer_graph.js';
 
 type Pair = [number, number];
 
@@ -85,15 +86,7 @@ export class Network {
   select(outputNames: readonly string[]): Network {
     if (outputNames.length === this.outputNames.length && outputNames.every((n, i) => n === this.outputNames[i])) return this;
     const byName = new Map(this.layers.map((l) => [l.name, l]));
-    const needed = new Set<string>();
-    const visit = (name: string): void => {
-      if (needed.has(name)) return;
-      const layer = byName.get(name);
-      if (!layer) throw new Error(`output layer ${name} not found`);
-      needed.add(name);
-      layer.inputs.forEach(visit);
-    };
-    outputNames.forEach(visit);
+    const needed = layersNeeded(outputNames, (name) => byName.get(name)?.inputs);
     return new Network(this.layers.filter((l) => needed.has(l.name)), this.inputName, outputNames);
   }
 

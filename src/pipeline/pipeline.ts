@@ -268,7 +268,7 @@ export class FacePipeline {
     this.checkAlive();
     const clock = new StageClock();
     const prepared = new PreparedFrame(frame, colorOrder);
-    const bgr = this.detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
+    const bgr = this.detector.needsColour ? prepared.bgrOrUndefined : undefined;
     clock.lap('convert');
     return this.photoResult(frame, prepared, this.detect(prepared.gray, bgr), clock);
   }
@@ -286,9 +286,9 @@ export class FacePipeline {
     const prepared = new PreparedFrame(frame, colorOrder);
     try {
       const detector = this.detector;
-      const bgr = detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
+      const bgr = detector.needsColour ? prepared.bgrOrUndefined : undefined;
       clock.lap('convert');
-      const found = detector.name === 'haar' ? await scanWholeAsync(detector, prepared.gray, bgr, this.config) : this.detect(prepared.gray, bgr);
+      const found = detector.overlappingScans ? await scanWholeAsync(detector, prepared.gray, bgr, this.config) : this.detect(prepared.gray, bgr);
       // dispose() may have come while the scan ran: the heads are gone then.
       this.checkAlive();
       return this.photoResult(frame, prepared, found, clock);

@@ -121,7 +121,7 @@ export class FaceStream {
     this.lastPrepared = prepared;
     const detector = this.pipeline.videoDetector;
     const gray = prepared.gray;
-    const bgr = detector.name === 'yunet' ? prepared.bgrOrUndefined : undefined;
+    const bgr = detector.needsColour ? prepared.bgrOrUndefined : undefined;
     clock.lap('convert');
 
     const interval = config['tracking.scan_interval'];

@@ -6,6 +6,7 @@ import { ModelFileError, errorMessage } from '../errors.js';
 import type { KerasLayerJson, KerasModelJson } from '../models/keras/hdf5.js';
 import { readKerasHdf5 } from '../models/keras/hdf5.js';
 import type { L2Penalty } from './architectures/builder.js';
+import { layersNeeded } from '../models/layer_graph.js';
 
 /** The Keras version whose HDF5 layout (model_config + model_weights) the files follow. */
 const KERAS_LAYOUT_VERSION = '2.0.5';
@@ -29,13 +30,11 @@ export function kerasModelConfig(model: tf.LayersModel, outputs: string | readon
   const layers = json.config.layers;
   const byName = new Map(layers.map((l) => [String(l.name), l]));
   for (const output of wanted) if (!byName.has(output)) throw new Error(`the model has no layer ${output}`);
-  const needed = new Set<string>();
-  const visit = (name: string): void => {
-    if (needed.has(name)) return;
-    needed.add(name);
-    for (const node of byName.get(name)!.inbound_nodes) for (const entry of node) visit(String(entry[0]));
+  const inboundOf = (name: string): string[] | undefined => {
+    const nodes: unknown[][][] | undefined = byName.get(name)?.inbound_nodes;
+    return nodes?.flatMap((node) => node.map((entry) => String(entry[0])));
   };
-  for (const output of wanted) visit(output);
+  const needed = layersNeeded(wanted, inboundOf);
   const kept = layers.filter((l) => needed.has(String(l.name))).map((l) => {
     const penalty = penalties.find((p) => p.layer === l.name);
     return penalty ? { ...l, config: { ...l.config, kernel_regularizer: { class_name: 'L1L2', config: { l1: 0, l2: penalty.coefficient } } } } : l;

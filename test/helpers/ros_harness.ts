@@ -4,6 +4,7 @@
  * in-process rclnodejs client that publishes images and waits for answers.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { test } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -59,6 +60,33 @@ export async function rosAvailability(): Promise<RosAvailability> {
     return { ok: false, reason: `rclnodejs had no face_classification messages; generated them now (exit ${run.status}): run the ROS tests again` };
   }
   return { ok: true, reason: '', rcl };
+}
+
+/** What a ROS graph test file runs with: the client library, or why its tests are skipped. */
+export interface RosGraphFile {
+  /** Loaded and initialised when `skip` is false. */
+  rcl: Rclnodejs;
+  skip: string | false;
+}
+
+/**
+ * What every ROS graph test file starts with: a DDS domain of its own on loopback (the test graph
+ * stays apart from anything else on the machine), whether ROS 2 runs here, and when not the loud
+ * line and one skipped test named `title`, so that the runner's summary counts the skip (skipped
+ * suites alone are not counted). `extraReason` adds the file's own condition: why it cannot run, or
+ * undefined.
+ */
+export async function rosGraphFile(title: string, extraReason?: (rcl: Rclnodejs) => string | undefined): Promise<RosGraphFile> {
+  process.env.ROS_DOMAIN_ID ??= String(100 + (process.pid % 100));
+  process.env.ROS_LOCALHOST_ONLY = '1';
+  const availability = await rosAvailability();
+  const rcl = availability.rcl as Rclnodejs;
+  const reason = availability.ok ? extraReason?.(rcl) : availability.reason;
+  if (!reason) return { rcl, skip: false };
+  announceSkip(reason);
+  const skip = `ROS 2 graph not testable here: ${reason}`;
+  test(title, { skip }, () => undefined);
+  return { rcl, skip };
 }
 
 /** The loud line shown when the ROS tests cannot run. */

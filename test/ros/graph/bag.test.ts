@@ -13,13 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { cv } from '../../../src/vision/opencv.js';
 import { readColor } from '../../../src/vision/image.js';
 import { matToImageMessage } from '../../../src/messages/face_classification.js';
-import type { Rclnodejs } from '../../../src/ros/runtime/rclnodejs_api.js';
-import { TestClient, announceSkip, astronautPng, rosAvailability, ros2, sleep, startProcess, uniqueStamp, type NodeProcess, type StampedMsg } from '../../helpers/ros_harness.js';
+import { TestClient, rosGraphFile, astronautPng, ros2Async, sleep, startProcess, uniqueStamp, waitFor, type NodeProcess, type StampedMsg } from '../../helpers/ros_harness.js';
 import { runCli } from '../../helpers/run_cli.js';
 import { scratchDir } from '../../helpers/common.js';
-
-process.env.ROS_DOMAIN_ID ??= String(100 + (process.pid % 100));
-process.env.ROS_LOCALHOST_ONLY = '1';
 
 const RAW = '/bagtest/head/image_raw';
 const JPEG = '/bagtest/arm/image_raw/compressed';
@@ -31,19 +27,14 @@ const OUTPUT_TYPES: Record<(typeof OUTPUTS)[number], string> = {
   debug_image: 'sensor_msgs/msg/Image',
 };
 
-const availability = await rosAvailability();
-const rcl = availability.rcl as Rclnodejs | undefined;
-let reason = availability.reason;
-if (availability.ok) {
+/** rosbag2 with its MCAP plugin: ros2 bag record and play. */
+function rosbagMissing(): string | undefined {
   const storages = spawnSync('ros2', ['bag', 'list', 'storage'], { encoding: 'utf8', timeout: 30_000 });
-  if (storages.status !== 0) reason = 'rosbag2 is not installed (`ros2 bag` does not run): the ROS half of the bag tests cannot run';
-  else if (!storages.stdout.includes('mcap')) reason = 'rosbag2 has no mcap storage plugin (rosbag2_storage_mcap)';
+  if (storages.status !== 0) return 'rosbag2 is not installed (`ros2 bag` does not run): the ROS half of the bag tests cannot run';
+  if (!storages.stdout.includes('mcap')) return 'rosbag2 has no mcap storage plugin (rosbag2_storage_mcap)';
+  return undefined;
 }
-const skip = reason ? `ROS 2 bag record / play not testable: ${reason}` : false;
-if (skip) {
-  announceSkip(reason);
-  test('ROS 2 bags: record, face-classification bag, play', { skip }, () => undefined);
-}
+const { rcl, skip } = await rosGraphFile('ROS 2 bags: record, face-classification bag, play', rosbagMissing);
 
 const stampKey = (m: StampedMsg): string => `${m.header.stamp.sec}.${m.header.stamp.nanosec}`;
 
@@ -52,11 +43,11 @@ describe('ROS 2 bags: record, face-classification bag, play', { skip: skip || un
   let client: TestClient;
 
   before(() => {
-    client = new TestClient(rcl!, `bag_test_${process.pid}`);
+    client = new TestClient(rcl, `bag_test_${process.pid}`);
   });
   after(() => {
     client?.destroy();
-    rcl?.shutdown();
+    rcl.shutdown();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -66,8 +57,10 @@ describe('ROS 2 bags: record, face-classification bag, play', { skip: skip || un
     const jpeg = client.publisher('sensor_msgs/msg/CompressedImage', JPEG);
     const jpegBytes = new Uint8Array(cv.imencode('.jpg', bgr, [cv.IMWRITE_JPEG_QUALITY, 90]));
     const recorders: NodeProcess[] = ['mcap', 'sqlite3'].map((storage) => startProcess('ros2', ['bag', 'record', '-s', storage, '-o', path.join(dir, `rec_${storage}`), RAW, JPEG]));
-    // The recorders subscribe once they discover the publishers.
-    await sleep(4000);
+    // The recorders subscribe once they discover the publishers: under load that takes seconds.
+    const subscribed = await waitFor(() => raw.subscriptionCount >= 2 && jpeg.subscriptionCount >= 2, 30_000);
+    assert.ok(subscribed, `both recorders subscribed to both topics\n${recorders.map((r) => r.output()).join('\n')}`);
+    await sleep(500);
     const published = new Set<string>();
     for (let i = 0; i < 30; i++) {
       const header = { stamp: uniqueStamp(), frame_id: 'camera' };
@@ -98,19 +91,20 @@ describe('ROS 2 bags: record, face-classification bag, play', { skip: skip || un
       assert.ok((recorded.get(JPEG)?.size ?? 0) >= 20, `${storage}: most JPEG frames recorded and answered (${recorded.get(JPEG)?.size})`);
       assert.ok(frames.filter((f) => f['topic'] === RAW).every((f) => (f['faces'] as unknown[]).length >= 1), `${storage}: the astronaut found in every raw frame`);
 
-      const listen = new TestClient(rcl!, `bag_listen_${storage}_${process.pid}`);
+      const listen = new TestClient(rcl, `bag_listen_${storage}_${process.pid}`);
       try {
         const topics: [string, string, string][] = [];
         for (const [camera, namespace] of [[RAW, '/bagtest/head'], [JPEG, '/bagtest/arm']] as const) {
           for (const name of OUTPUTS) topics.push([camera, `${namespace}/face_classification_node/${name}`, OUTPUT_TYPES[name]]);
         }
         // Reliable, keep last 100: nothing played back is dropped by a slow test process.
-        const { QoS } = rcl!;
+        const { QoS } = rcl;
         const qos = new QoS(QoS.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST, 100, QoS.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE, QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE);
         for (const [, topic, type] of topics) listen.subscribe(type, topic, qos);
-        const play = ros2(['bag', 'play', '-s', 'mcap', '--delay', '3', out], 180_000);
+        // Played without blocking this process, so its subscriptions take messages as they come.
+        const play = await ros2Async(['bag', 'play', '-s', 'mcap', '--delay', '3', out], 180_000);
         assert.equal(play.status, 0, play.out);
-        await sleep(1500);
+        await waitFor(() => topics.every(([camera, topic]) => listen.messages(topic).length >= recorded.get(camera)!.size), 20_000);
         for (const [camera, topic] of topics) {
           const got = listen.messages(topic).map(stampKey);
           assert.equal(got.length, recorded.get(camera)!.size, `${storage}: ${topic} played back, one message per recorded frame`);

@@ -9,20 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readColor } from '../../../src/vision/image.js';
 import { matToImageMessage } from '../../../src/messages/face_classification.js';
-import type { Rclnodejs } from '../../../src/ros/runtime/rclnodejs_api.js';
-import { TestClient, announceSkip, astronautPng, ros2, rosAvailability, sharedRoot, startProcess, uniqueStamp, waitFor, type FacesMsg, type NodeProcess } from '../../helpers/ros_harness.js';
-
-process.env.ROS_DOMAIN_ID ??= String(100 + (process.pid % 100));
-process.env.ROS_LOCALHOST_ONLY = '1';
+import { TestClient, rosGraphFile, astronautPng, ros2, sharedRoot, startProcess, uniqueStamp, waitFor, type FacesMsg, type NodeProcess } from '../../helpers/ros_harness.js';
 
 const MODELS = `${sharedRoot}/models`;
-const availability = await rosAvailability();
-const skip = availability.ok ? false : `ROS 2 not available: ${availability.reason}`;
-if (!availability.ok) {
-  announceSkip(availability.reason);
-  test('ROS 2 several-camera launch tests', { skip }, () => undefined);
-}
-const rcl = availability.rcl as Rclnodejs;
+const { rcl, skip } = await rosGraphFile('ROS 2 several-camera launch tests');
 
 const IMAGE = 'sensor_msgs/msg/Image';
 const FACES = 'face_classification/msg/FaceClassificationArray';
@@ -96,5 +86,5 @@ describe('face_classification.launch.py cameras:= refusals (ROS 2)', { skip, tim
 });
 
 after(() => {
-  if (availability.ok && !rcl.isShutdown()) rcl.shutdown();
+  if (!skip && !rcl.isShutdown()) rcl.shutdown();
 });

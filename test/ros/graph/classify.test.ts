@@ -14,21 +14,11 @@ import { readColor } from '../../../src/vision/image.js';
 import { makeConfig } from '../../../src/config/validate.js';
 import { FacePipeline } from '../../../src/pipeline/pipeline.js';
 import { matToImageMessage } from '../../../src/messages/face_classification.js';
-import type { Rclnodejs } from '../../../src/ros/runtime/rclnodejs_api.js';
-import { TestClient, announceSkip, astronautPng, ros2Async, rosAvailability, sharedRoot, sleep, startProcess, uniqueStamp, type FacesMsg, type NodeProcess } from '../../helpers/ros_harness.js';
-
-process.env.ROS_DOMAIN_ID ??= String(100 + (process.pid % 100));
-process.env.ROS_LOCALHOST_ONLY = '1';
+import { TestClient, rosGraphFile, astronautPng, ros2Async, sharedRoot, sleep, startProcess, uniqueStamp, type FacesMsg, type NodeProcess } from '../../helpers/ros_harness.js';
 
 const MODELS = `${sharedRoot}/models`;
 const BRYAN = path.join(sharedRoot, 'testdata', 'photos', 'MAX_Bryan.png');
-const availability = await rosAvailability();
-const skip = availability.ok ? false : `ROS 2 not available: ${availability.reason}`;
-if (!availability.ok) {
-  announceSkip(availability.reason);
-  test('ROS 2 ~/classify service tests', { skip }, () => undefined);
-}
-const rcl = availability.rcl as Rclnodejs;
+const { rcl, skip } = await rosGraphFile('ROS 2 ~/classify service tests');
 
 const IMAGE = 'sensor_msgs/msg/Image';
 const FACES = 'face_classification/msg/FaceClassificationArray';
@@ -220,5 +210,5 @@ describe('~/classify of a lifecycle node that is not active (ROS 2)', { skip, ti
 });
 
 after(() => {
-  if (availability.ok && !rcl.isShutdown()) rcl.shutdown();
+  if (!skip && !rcl.isShutdown()) rcl.shutdown();
 });

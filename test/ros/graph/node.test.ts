@@ -10,22 +10,10 @@ import assert from 'node:assert/strict';
 import { cv } from '../../../src/vision/opencv.js';
 import { readColor } from '../../../src/vision/image.js';
 import { matToImageMessage } from '../../../src/messages/face_classification.js';
-import type { Rclnodejs } from '../../../src/ros/runtime/rclnodejs_api.js';
-import { TestClient, announceSkip, astronautPng, ros2, rosAvailability, sharedRoot, sleep, startProcess, uniqueStamp, type FacesMsg, type ImageMsgIn, type NodeProcess } from '../../helpers/ros_harness.js';
-
-// A domain of its own keeps the test graph apart from anything else on the machine; loopback only.
-process.env.ROS_DOMAIN_ID ??= String(100 + (process.pid % 100));
-process.env.ROS_LOCALHOST_ONLY = '1';
+import { TestClient, rosGraphFile, astronautPng, ros2, sharedRoot, sleep, startProcess, uniqueStamp, type FacesMsg, type ImageMsgIn, type NodeProcess } from '../../helpers/ros_harness.js';
 
 const MODELS = `${sharedRoot}/models`;
-const availability = await rosAvailability();
-const skip = availability.ok ? false : `ROS 2 not available: ${availability.reason}`;
-if (!availability.ok) {
-  announceSkip(availability.reason);
-  // A skipped test (not only skipped suites), so the runner's summary counts the skip.
-  test('ROS 2 integration tests', { skip }, () => undefined);
-}
-const rcl = availability.rcl as Rclnodejs;
+const { rcl, skip } = await rosGraphFile('ROS 2 integration tests');
 
 /** First answer includes loading the models and warming the backend. */
 const FIRST_ANSWER_MS = 120_000;
@@ -61,7 +49,7 @@ describe('face_classification node (ROS 2)', { skip, timeout: 600_000 }, () => {
   let client: TestClient | undefined;
   const ns = `/fc_test_${process.pid}`;
   const fq = `${ns}/face_classification_node`;
-  const photo = availability.ok ? photoMessages() : undefined;
+  const photo = !skip ? photoMessages() : undefined;
 
   before(async () => {
     node = startProcess('ros2', ['run', 'face_classification', 'face_classification_node', '--ros-args', '-r', `__ns:=${ns}`, '-r', `image:=${ns}/camera/image`, '-p', `models.directory:=${MODELS}`], { FACE_CLASSIFICATION_LOG_LEVEL: 'info' });
@@ -199,5 +187,5 @@ describe('face_classification.launch.py (ROS 2)', { skip, timeout: 600_000 }, ()
 });
 
 after(() => {
-  if (availability.ok && !rcl.isShutdown()) rcl.shutdown();
+  if (!skip && !rcl.isShutdown()) rcl.shutdown();
 });

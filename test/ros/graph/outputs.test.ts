@@ -12,30 +12,22 @@ import path from 'node:path';
 import { matToImageMessage } from '../../../src/messages/face_classification.js';
 import { Scene, loadFacePatches, photoBackground } from '../../../src/bench/scene.js';
 import type { Rclnodejs } from '../../../src/ros/runtime/rclnodejs_api.js';
-import { TestClient, announceSkip, astronautPng, rosAvailability, sharedRoot, sleep, startProcess, uniqueStamp, type FacesMsg, type ImageMsgIn, type NodeProcess, type StampedMsg } from '../../helpers/ros_harness.js';
-
-process.env.ROS_DOMAIN_ID ??= String(100 + (process.pid % 100));
-process.env.ROS_LOCALHOST_ONLY = '1';
+import { TestClient, rosGraphFile, astronautPng, sharedRoot, sleep, startProcess, uniqueStamp, type FacesMsg, type ImageMsgIn, type NodeProcess, type StampedMsg } from '../../helpers/ros_harness.js';
 
 const MODELS = `${sharedRoot}/models`;
 const PHOTOS = path.join(sharedRoot, 'testdata', 'photos');
-const availability = await rosAvailability();
-const rcl = availability.rcl as Rclnodejs | undefined;
-let reason = availability.reason;
-if (availability.ok && rcl) {
+/** The standard messages' types must be generated in rclnodejs too. */
+function missingStandardTypes(rcl: Rclnodejs): string | undefined {
   for (const type of ['vision_msgs/msg/Detection2DArray', 'hri_msgs/msg/IdsList']) {
     try {
       rcl.require(type);
     } catch {
-      reason = `rclnodejs has no ${type} (install vision_msgs and hri_msgs, then generate the messages)`;
+      return `rclnodejs has no ${type} (install vision_msgs and hri_msgs, then generate the messages)`;
     }
   }
+  return undefined;
 }
-const skip = reason ? `ROS 2 standard outputs not testable: ${reason}` : false;
-if (skip) {
-  announceSkip(reason);
-  test('ROS 2 standard outputs', { skip }, () => undefined);
-}
+const { rcl, skip } = await rosGraphFile('ROS 2 standard outputs', missingStandardTypes);
 
 const FIRST_ANSWER_MS = 120_000;
 const ANSWER_MS = 30_000;
@@ -99,7 +91,7 @@ describe('standard outputs: vision_msgs and REP-155 (ROS 2)', { skip, timeout: 6
     // scan_interval 1: a full scan on every frame, so that the face is found in the frame it appears
     // in (after the warm-up frames) and the expectations below hold frame by frame.
     node = startProcess('ros2', ['run', 'face_classification', 'face_classification_node', '--ros-args', '-r', `__ns:=${ns}`, '-r', `image:=${ns}/camera/image`, '-p', `models.directory:=${MODELS}`, '-p', 'outputs.hri:=true', '-p', `tracking.confirm_frames:=${CONFIRM}`, '-p', `tracking.max_missed:=${MAX_MISSED}`, '-p', 'tracking.scan_interval:=1'], { FACE_CLASSIFICATION_LOG_LEVEL: 'info' });
-    client = new TestClient(rcl!, `fc_outputs_client_${process.pid}`);
+    client = new TestClient(rcl, `fc_outputs_client_${process.pid}`);
     client.subscribe(FACES, `${fq}/faces`);
     client.subscribe(DETECTIONS, `${fq}/detections`);
     client.subscribe(DETECTIONS, `${fq}/detections/gender`);
@@ -113,7 +105,7 @@ describe('standard outputs: vision_msgs and REP-155 (ROS 2)', { skip, timeout: 6
   });
 
   function latched(): object {
-    const { QoS } = rcl!;
+    const { QoS } = rcl;
     return new QoS(QoS.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST, 1, QoS.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE, QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL);
   }
 

@@ -15,35 +15,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readColor } from '../../../src/vision/image.js';
 import { matToImageMessage } from '../../../src/messages/face_classification.js';
-import type { Rclnodejs } from '../../../src/ros/runtime/rclnodejs_api.js';
 import { scratchDir } from '../../helpers/common.js';
 import {
-  TestClient, announceSkip, astronautPng, installedLauncher, packagePrefix, processesWith, repoRoot, ros2, rosAvailability, sharedRoot, sleep,
+  TestClient, rosGraphFile, astronautPng, installedLauncher, packagePrefix, processesWith, repoRoot, ros2, sharedRoot, sleep,
   startProcess, statusValue, statusesOf, uniqueStamp, waitFor, type FacesMsg, type NodeProcess,
 } from '../../helpers/ros_harness.js';
 
-process.env.ROS_DOMAIN_ID ??= String(100 + (process.pid % 100));
-process.env.ROS_LOCALHOST_ONLY = '1';
-
 const MODELS = `${sharedRoot}/models`;
-const availability = await rosAvailability();
+const { rcl, skip } = await rosGraphFile('ROS 2 robustness tests');
 const launcher = installedLauncher();
-const skip = availability.ok ? false : `ROS 2 not available: ${availability.reason}`;
-if (!availability.ok) {
-  announceSkip(availability.reason);
-  test('ROS 2 robustness tests', { skip }, () => undefined);
-}
-const rcl = availability.rcl as Rclnodejs;
 
 const FIRST_ANSWER_MS = 120_000;
 const ANSWER_MS = 30_000;
 const IMAGE = 'sensor_msgs/msg/Image';
 const FACES = 'face_classification/msg/FaceClassificationArray';
 
-const scratch = availability.ok ? scratchDir('ros-robust') : '';
+const scratch = !skip ? scratchDir('ros-robust') : '';
 after(() => {
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
-  if (availability.ok && !rcl.isShutdown()) rcl.shutdown();
+  if (!skip && !rcl.isShutdown()) rcl.shutdown();
 });
 
 /** A small frame (best-effort delivery of large images over loopback is not what is tested here). */
