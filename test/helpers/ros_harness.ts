@@ -83,6 +83,8 @@ export async function rosGraphFile(title: string, extraReason?: (rcl: Rclnodejs)
   const rcl = availability.rcl as Rclnodejs;
   const reason = availability.ok ? extraReason?.(rcl) : availability.reason;
   if (!reason) return { rcl, skip: false };
+  // Initialised but not used (the file's own condition failed): shut down, as its skipped suites' hooks will not.
+  if (availability.ok) rcl.shutdown();
   announceSkip(reason);
   const skip = `ROS 2 graph not testable here: ${reason}`;
   test(title, { skip }, () => undefined);
