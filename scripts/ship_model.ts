@@ -17,7 +17,7 @@ import { curvesImage, readTrainingCsv } from '../src/training/curves-image.js';
 import { writeImage } from '../src/vision/image.js';
 
 interface TrainedManifest extends ModelManifest {
-  training?: { epoch: number; settings?: { architecture?: string; backend?: string } };
+  training?: { epoch: number; settings?: { architecture?: string; backend?: string; data?: string } };
 }
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { id: { type: 'string' }, val: { type: 'string' } } });
@@ -58,6 +58,10 @@ const manifest: TrainedManifest = {
   license: 'MIT (this project); trained on FER-2013, whose own terms apply to the data',
   run: path.relative(packageRoot, path.resolve(runDir)),
 };
+// The run records where this machine kept the data; a shipped manifest names only the dataset.
+if (manifest.training?.settings?.data !== undefined) {
+  manifest.training = { ...manifest.training, settings: { ...manifest.training.settings, data: path.basename(manifest.training.settings.data) } };
+}
 fs.copyFileSync(modelFile, path.join(MANIFEST_DIR, manifest.file));
 fs.writeFileSync(path.join(MANIFEST_DIR, `${id}.json`), JSON.stringify(manifest, null, 2) + '\n');
 console.log(`models/${manifest.file} and models/${id}.json written (epoch ${trained.training?.epoch}, validation accuracy ${manifest.reportedAccuracy})`);
