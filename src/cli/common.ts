@@ -8,14 +8,19 @@ import { IMAGE_EXTENSIONS, type ReadImageOptions } from '../vision/image.js';
 import type { OptionSpecs, OptionValues } from './command.js';
 import { UsageError } from './command.js';
 
-/** Flags of every command that loads the classifier heads; each maps to a config key. */
-export const MODEL_OPTIONS: OptionSpecs = {
+/** Flags that say which model files to load and with which backend; each maps to a config key. */
+export const MODEL_SOURCE_OPTIONS: OptionSpecs = {
   'config': { type: 'string', short: 'c' },
   'set': { type: 'string', multiple: true },
   'backend': { type: 'string' },
   'models-dir': { type: 'string' },
   'emotion-model': { type: 'string' },
   'gender-model': { type: 'string' },
+};
+
+/** Flags of every command that runs the classifier heads. */
+export const MODEL_OPTIONS: OptionSpecs = {
+  ...MODEL_SOURCE_OPTIONS,
   'batch-size': { type: 'string' },
 };
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Command } from '../command.js';
 import { ensureWritableFile } from '../output_paths.js';
 import { UsageError } from '../command.js';
-import { configFromFlags } from '../common.js';
+import { MODEL_SOURCE_OPTIONS, configFromFlags } from '../common.js';
 import { initBackend, type BackendChoice } from '../../backend.js';
 import { headLoadOptions, loadHeads, type HeadTask } from '../../models/classifier.js';
 import { exportOnnx, onnxNames } from '../../models/onnx/export.js';
@@ -45,12 +45,7 @@ export const exportCommand: Command = {
     'When onnxruntime-node is installed, the file is checked against TensorFlow.js on synthetic faces. Prints one JSON line.',
   options: {
     'out': { type: 'string', short: 'o' },
-    'config': { type: 'string', short: 'c' },
-    'set': { type: 'string', multiple: true },
-    'backend': { type: 'string' },
-    'models-dir': { type: 'string' },
-    'emotion-model': { type: 'string' },
-    'gender-model': { type: 'string' },
+    ...MODEL_SOURCE_OPTIONS,
     'no-emotion': { type: 'boolean' },
     'no-gender': { type: 'boolean' },
   },
