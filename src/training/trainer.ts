@@ -288,6 +288,10 @@ export class Trainer {
       bestMonitor = state.bestMonitor ?? Infinity;
       bestEpoch = state.bestEpoch;
       this.log.info({ checkpoint: checkpointDir, epochsDone: epoch, lr: this.learningRate, bestEpoch }, 'resuming from checkpoint');
+      if (early.stopped) {
+        this.log.info({ epochsDone: epoch, patience: options.patience, bestEpoch }, 'already stopped early: nothing to train (a larger --patience goes on)');
+        return { epochsDone: epoch, bestEpoch, bestMonitor, stoppedEarly: true, interrupted: false, history: [] };
+      }
     }
     const csv = new CsvLog(path.join(options.outDir, 'training.csv'), this.columns());
     csv.resumeAt(epoch + 1);

@@ -144,6 +144,29 @@ test('a short run lowers the loss, and a resumed run continues bit for bit where
   resumed.weights.forEach((w, i) => assert.deepEqual(w, whole.weights[i], `weight ${i}`));
 });
 
+test('resuming a run that stopped early trains nothing more; a larger patience goes on', async () => {
+  if ((await testBackend()) === 'wasm') installWasmTrainingKernels();
+  const images = ferImages(30);
+  const out = path.join(dir, 'resume-stopped');
+  const run = async (epochs: number, patience: number, resume: boolean) => {
+    const built = buildArchitecture('tiny-xception', { inputShape: [48, 48, 1], classes: 7, seed: 7 });
+    // Validation on one fixed image, so that the loss can fail to improve within a few epochs.
+    const trainer = new Trainer(built.model, [{ name: 'emotion', output: 0, train: images, validation: ferImages(1) }], built.penalties, {
+      epochs, batchSize: 16, learningRate: 1e-3, seed: 7, augmentation: PAPER_AUGMENTATION, patience, outDir: out, resume, run: { test: 'stopped' },
+    });
+    const result = await trainer.train();
+    trainer.dispose();
+    built.model.dispose();
+    return result;
+  };
+  const first = await run(30, 0, false);
+  assert.equal(first.stoppedEarly, true, `patience 0 stops at the first epoch without a lower val_loss (${first.epochsDone} epochs)`);
+  const again = await run(30, 0, true);
+  assert.deepEqual({ stoppedEarly: again.stoppedEarly, epochsDone: again.epochsDone, epochs: again.history.length }, { stoppedEarly: true, epochsDone: first.epochsDone, epochs: 0 });
+  const more = await run(first.epochsDone + 1, 5, true);
+  assert.deepEqual(more.history.map((m) => m['epoch']), [first.epochsDone + 1]);
+});
+
 test('two gradient workers: the same losses as one thread (synchronised batch norm), deterministic, and a resumed run continues bit for bit', async (t) => {
   const backend = await testBackend();
   if (backend !== 'wasm') {

@@ -60,6 +60,11 @@ export class EarlyStopping {
 
   constructor(readonly patience: number, readonly minDelta = 0) {}
 
+  /** True once `update` has said stop (its count then passes the patience); a larger patience lifts it. */
+  get stopped(): boolean {
+    return this.state.wait > this.patience;
+  }
+
   /** True when training should stop after this epoch. */
   update(current: number): boolean {
     const s = this.state;
